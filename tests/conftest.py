@@ -1,0 +1,67 @@
+"""Shared fixtures.
+
+Every database test gets `session`: a Session inside a transaction that is rolled
+back afterwards, even when the service under test commits (savepoint mode). Tests
+run on a real SQLite file, and again on PostgreSQL when DANGJIAN_TEST_DATABASE_URL
+is set.
+"""
+from __future__ import annotations
+
+import os
+from collections.abc import Iterator
+from pathlib import Path
+
+import pytest
+from sqlalchemy import Engine
+from sqlmodel import Session
+
+from tests.support.db import (
+    drop_postgres_schema,
+    postgres_test_engine,
+    postgres_url,
+    sqlite_test_engine,
+)
+
+DB_BACKENDS = ["sqlite"] + (["postgresql"] if postgres_url() else [])
+
+
+@pytest.fixture(scope="session", params=DB_BACKENDS)
+def engine(request: pytest.FixtureRequest, tmp_path_factory: pytest.TempPathFactory) -> Iterator[Engine]:
+    if request.param == "sqlite":
+        path = tmp_path_factory.mktemp("db") / "test.db"
+        eng = sqlite_test_engine(str(path))
+        yield eng
+        eng.dispose()
+    else:
+        url = postgres_url()
+        assert url
+        schema = f"dangjian_test_{os.getpid()}"
+        eng = postgres_test_engine(url, schema)
+        yield eng
+        eng.dispose()
+        drop_postgres_schema(url, schema)
+
+
+@pytest.fixture
+def session(engine: Engine) -> Iterator[Session]:
+    conn = engine.connect()
+    outer = conn.begin()
+    sess = Session(bind=conn, join_transaction_mode="create_savepoint", expire_on_commit=False)
+    try:
+        yield sess
+    finally:
+        sess.close()
+        outer.rollback()
+        conn.close()
+
+
+@pytest.fixture
+def files_dir(tmp_path: Path, monkeypatch: pytest.MonkeyPatch) -> Path:
+    """Evidence storage in a temp dir, through the real settings path."""
+    from dangjian.settings import get_settings
+
+    d = tmp_path / "files"
+    monkeypatch.setenv("DANGJIAN_FILES_DIR", str(d))
+    get_settings.cache_clear()
+    yield d
+    get_settings.cache_clear()
