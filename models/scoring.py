@@ -44,6 +44,7 @@ class ScoreLine(SQLModel, table=True):
     id: int | None = Field(default=None, primary_key=True)
     scorecard_id: int = Field(foreign_key="scorecard.id", index=True)
     seq: int
+    section_code: str = Field(default="", max_length=80)
     item_code: str = Field(max_length=80)
     item_name: str = Field(max_length=200)
     points: float

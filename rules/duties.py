@@ -66,6 +66,9 @@ class Requirements(Strict):
     minutes: bool = True
     attendance: bool = True
     evidence_files: int = Field(default=0, ge=0, le=20)
+    # 台账须及时录入: a record reported more than this many days after the due date counts as
+    # late even when the meeting itself was held in time.
+    report_within_days: int = Field(default=10, ge=0, le=366)
 
 
 class Duty(Strict):

@@ -1,0 +1,29 @@
+"""`dangjian demo`."""
+from __future__ import annotations
+
+from pathlib import Path
+from typing import Annotated
+
+import typer
+
+from dangjian.cli.app import app, out, prepare_prefect
+
+
+@app.command()
+def demo(directory: Annotated[Path, typer.Option("--dir", help="演示数据目录（每次运行会重建其中的数据库）")]
+         = Path("dangjian-demo")) -> None:
+    """一条命令跑完一个考核年度：示范县数据、2026 周期、计划、模拟报送、督办、评分、排名。"""
+    from dangjian.demo.run import DemoPaths
+
+    paths = DemoPaths(directory.resolve())
+    prepare_prefect(paths.prefect_home)
+    from dangjian.demo.run import run_demo
+
+    seconds = run_demo(paths, out)
+    out.rule()
+    out.print(
+        f"演示完成，用时 {seconds:.1f} 秒。数据库：{paths.database}；佐证材料：{paths.files}；"
+        f"评分表：{paths.xlsx}（JSON：{paths.json}）；Prefect 数据：{paths.prefect_home}。"
+        f"查看明细：DANGJIAN_DATABASE_URL=sqlite:///{paths.database} dangjian scorecard 2026 --explain",
+        highlight=False,
+    )

@@ -1,0 +1,30 @@
+"""Reading dates users type: calendar dates are Shanghai dates; instants must carry a zone."""
+from __future__ import annotations
+
+from datetime import date, datetime
+
+from dangjian.clock import shanghai_date
+from dangjian.errors import ValidationFailed
+
+
+def parse_shanghai_date(text: str, field: str) -> date:
+    """'2026-03-15' is a Shanghai date; '2026-03-15T20:00:00+00:00' is converted to one.
+
+    A time without a zone is refused: '2026-03-15T23:30' could be either day.
+    """
+    raw = text.strip()
+    try:
+        return date.fromisoformat(raw)
+    except ValueError:
+        pass
+    try:
+        instant = datetime.fromisoformat(raw.replace("Z", "+00:00"))
+    except ValueError:
+        raise ValidationFailed(f"{field}：无法识别的日期 “{text}”，请写成 YYYY-MM-DD", field=field) from None
+    if instant.tzinfo is None:
+        raise ValidationFailed(
+            f"{field}：“{text}” 带有时间但没有时区，无法确定是北京时间哪一天；"
+            "请只写日期（YYYY-MM-DD，按北京时间），或写明时区，如 2026-03-15T20:00+08:00",
+            field=field,
+        )
+    return shanghai_date(instant)

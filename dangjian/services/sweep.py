@@ -1,0 +1,39 @@
+"""The daily sweep: open tasks past their due date become overdue, in one statement."""
+from __future__ import annotations
+
+from dataclasses import dataclass
+from datetime import date
+
+from sqlalchemy import update
+from sqlmodel import Session
+
+from dangjian.errors import NotFound
+from dangjian.services import audit
+from models import Cycle, Task, TaskState, utcnow
+
+
+@dataclass(frozen=True)
+class SweepReport:
+    cycle_code: str
+    as_of: date
+    marked_overdue: int
+
+
+def sweep_overdue(*, session: Session, cycle_id: int, as_of: date, actor: str = "system") -> SweepReport:
+    """Mark every open task due before `as_of` (a Shanghai date) as overdue."""
+    cycle = session.get(Cycle, cycle_id)
+    if cycle is None:
+        raise NotFound(f"考核周期 #{cycle_id} 不存在")
+    result = session.execute(
+        update(Task)
+        .where(Task.cycle_id == cycle_id, Task.state == TaskState.open, Task.due_on < as_of)
+        .values(state=TaskState.overdue, updated_at=utcnow())
+    )
+    marked = result.rowcount or 0
+    if marked:
+        audit.record(session, actor=actor, action="task.sweep_overdue", entity="cycle",
+                     entity_id=cycle_id,
+                     after={"as_of": as_of, "marked_overdue": marked,
+                            "rule": "state=open and due_on < as_of → overdue"})
+    session.commit()
+    return SweepReport(cycle_code=cycle.code, as_of=as_of, marked_overdue=marked)

@@ -1,0 +1,63 @@
+"""Reading tasks: what a unit (and everything below it) owes."""
+from __future__ import annotations
+
+from dataclasses import dataclass
+from datetime import date
+
+from sqlalchemy import select
+from sqlmodel import Session
+
+from dangjian.errors import NotFound, ValidationFailed
+from dangjian.services.cycles import get_cycle
+from dangjian.services.rule_sets import get_rule_set, load_stored
+from models import Task, TaskState, Unit
+
+
+@dataclass(frozen=True)
+class TaskRow:
+    id: int
+    duty_code: str
+    duty_name: str
+    subject_id: str
+    owner_unit_id: str
+    owner_name: str
+    period_label: str
+    period_start: date
+    period_end: date
+    due_on: date
+    state: str
+    done_on: date | None
+
+
+def list_tasks(*, session: Session, cycle_code: str, unit_id: str | None = None,
+               state: str | None = None, within: date | None = None,
+               duty_code: str | None = None, limit: int | None = None) -> list[TaskRow]:
+    """Tasks of a cycle owned by `unit_id` or any unit below it, in due order."""
+    cycle = get_cycle(session, cycle_code)
+    query = (
+        select(Task, Unit.name).join(Unit, Unit.id == Task.owner_unit_id)
+        .where(Task.cycle_id == cycle.id)
+    )
+    if unit_id:
+        unit = session.get(Unit, unit_id)
+        if unit is None:
+            raise NotFound(f"未知的组织：{unit_id}", field="unit")
+        query = query.where(Unit.path.startswith(unit.path))
+    if state:
+        if state not in TaskState.__members__:
+            allowed = "、".join(TaskState.__members__)
+            raise ValidationFailed(f"未知的任务状态：{state}（可选：{allowed}）", field="state")
+        query = query.where(Task.state == state)
+    if within:
+        query = query.where(Task.period_start <= within, Task.period_end >= within)
+    if duty_code:
+        query = query.where(Task.duty_code == duty_code)
+    query = query.order_by(Task.due_on, Unit.path, Task.duty_code, Task.subject_id)
+    if limit:
+        query = query.limit(limit)
+    duty_names = {d.code: d.name for d in load_stored(get_rule_set(session, cycle.rule_set_id)).rule_set.duties}
+    return [
+        TaskRow(t.id or 0, t.duty_code, duty_names.get(t.duty_code, t.duty_code), t.subject_id, t.owner_unit_id, name, t.period_label,
+                t.period_start, t.period_end, t.due_on, str(t.state), t.done_on)
+        for t, name in session.execute(query).all()
+    ]
