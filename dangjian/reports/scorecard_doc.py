@@ -9,7 +9,7 @@ from __future__ import annotations
 import json
 from typing import Any
 
-from dangjian.reports.formatting import round_half_up
+from dangjian.reports.formatting import DASH, round_half_up
 
 SCHEMA_ID = "dangjian.scorecard/1"
 
@@ -64,7 +64,7 @@ def headline(doc: dict[str, Any]) -> tuple[str, list[str]]:
     cycle, run = doc.get("cycle") or {}, doc.get("run") or {}
     rule_set, scope = run.get("rule_set") or {}, doc.get("scope") or {}
     title = str(cycle.get("name") or cycle.get("code") or "评分结果")
-    facts = [f"第{run.get('version', '—')}次评分", f"截至 {run.get('as_of', '—')}"]
+    facts = [f"第{run.get('version', DASH)}次评分", f"截至 {run.get('as_of', DASH)}"]
     if scope.get("unit_name"):
         facts.append(f"范围 {scope['unit_name']}")
     facts.append("已发布" if run.get("published") else "未发布")

@@ -290,3 +290,10 @@ def test_documentation_describes_every_field() -> None:
     for key in {*d.DOC_KEYS, *d.CYCLE_KEYS, *d.RUN_KEYS, *d.RULE_SET_KEYS, *d.SCOPE_KEYS,
                 *d.UNIT_KEYS, *d.LINE_KEYS}:
         assert f"| `{key}` |" in page, key
+
+
+def test_a_score_that_is_not_a_finite_number_is_refused() -> None:
+    doc = make_doc()
+    doc["units"][0]["total"] = float("nan")
+    with pytest.raises(ValueError, match="有限数"):
+        to_json(doc)
