@@ -9,13 +9,16 @@ ZERO = Decimal(0)
 
 def dec(value: float | int | Decimal) -> Decimal:
     """A number as the decimal its shortest repr spells (0.1 → Decimal('0.1'))."""
-    if isinstance(value, Decimal):
-        return value
-    if isinstance(value, bool):
-        raise TypeError("布尔值不是数字")
-    if isinstance(value, float) and not math.isfinite(value):
-        raise ValueError(f"不是有限的数字：{value}")
-    return Decimal(repr(value)) if isinstance(value, float) else Decimal(int(value))
+    kind = type(value)
+    if kind is float:
+        if not math.isfinite(value):
+            raise ValueError(f"不是有限的数字：{value}")
+        return Decimal(repr(value))
+    if kind is int or kind is Decimal:
+        return Decimal(value)
+    if isinstance(value, bool) or not isinstance(value, (int, float, Decimal)):
+        raise TypeError(f"不是数字：{value!r}")
+    return dec(float(value)) if isinstance(value, float) else Decimal(value)   # subclasses
 
 
 def round_half_up(value: Decimal, digits: int) -> Decimal:

@@ -22,6 +22,7 @@ _SYNTAX = [
     ("did not find expected '-' indicator", "找不到应有的列表标记“- ”（常见原因：缩进不一致）"),
     ("expected ',' or '}'", "流式映射 {…} 中应为英文逗号“,”或“}”（常见原因：用了全角逗号“，”或冒号“：”）"),
     ("expected ',' or ']'", "流式列表 […] 中应为英文逗号“,”或“]”（常见原因：用了全角逗号“，”）"),
+    ("expected <block end>", "缩进不一致：这一行的缩进与同级的键不同"),
     ("found undefined alias", "引用了未定义的锚点（*别名）"),
     ("found unexpected end of stream", "文件意外结束（常见原因：引号或括号没有闭合）"),
     ("while scanning a quoted scalar", "引号没有闭合"),

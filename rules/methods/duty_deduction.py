@@ -55,7 +55,7 @@ class DutyDeduction(ItemBase):
             )
         duty = ctx.duties[self.duty]
         top = dec(self.max)
-        ids = ctx.task_ids(f"{self.duty}.late", f"{self.duty}.missed", f"{self.duty}.on_time")
+        ids = ctx.task_ids(*(f"{self.duty}.{k}" for k in ("late", "missed", "excused", "on_time")))
         if n["owed"] - n["excused"] == 0:
             excused = f"（免除{fmt(n['excused'])}次）" if n["excused"] else ""
             if self.if_none_owed == "full":

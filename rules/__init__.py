@@ -1,0 +1,13 @@
+"""Rule sets: the YAML format (schema), its loader with file:line:column errors, the
+scoring methods and the pure scorer. Shipped rule sets live in rules/sets/.
+
+    rules.loader.load_rule_set_file(path) -> LoadedRuleSet   (raises RuleSetError)
+    rules.scorer.score_unit(loaded, unit_id, metrics, evidence) -> UnitScore
+    rules.scorer.grade_for(loaded, total) / rank_competition(values)
+    rules.examples.run_examples(loaded) -> list[ExampleResult]
+
+Pure: no database, no Prefect. Imports `models` for types only.
+"""
+from pathlib import Path
+
+SETS_DIR = Path(__file__).parent / "sets"
