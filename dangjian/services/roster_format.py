@@ -170,6 +170,7 @@ class Table:
     label: str
     kind: str                       # "unit" | "member"
     header: list[str]
+    header_row: int = 1
     rows: list[tuple[int, dict[str, Any]]] = field(default_factory=list)
 
 
@@ -195,9 +196,10 @@ def _kind_of(header: list[str]) -> str | None:
     return None
 
 
-def _table(label: str, kind: str, header_cells: tuple[Any, ...], rows: Iterator[tuple[int, tuple[Any, ...]]]) -> Table:
+def _table(label: str, kind: str, header_row: int, header_cells: tuple[Any, ...],
+           rows: Iterator[tuple[int, tuple[Any, ...]]]) -> Table:
     header = [cell_text(c) for c in header_cells]
-    table = Table(label=label, kind=kind, header=header)
+    table = Table(label=label, kind=kind, header=header, header_row=header_row)
     for number, cells in rows:
         if all(cell_text(c) == "" for c in cells):
             continue
@@ -222,7 +224,7 @@ def _read_csv(path: Path) -> tuple[list[Table], list[str]]:
     kind = _kind_of([cell_text(c) for c in header])
     if kind is None:
         return [], [f"{path.name} 第{header_no}行（表头）：认不出文件类型，组织文件应有“组织编码”列，党员文件应有“党员编号”列"]
-    return [_table(path.name, kind, header, iter(numbered[1:]))], []
+    return [_table(path.name, kind, header_no, header, iter(numbered[1:]))], []
 
 
 def _read_xlsx(path: Path) -> tuple[list[Table], list[str]]:
@@ -240,7 +242,7 @@ def _read_xlsx(path: Path) -> tuple[list[Table], list[str]]:
             numbered = enumerate(wb[sheet].iter_rows(min_row=1, values_only=True), start=1)
             for number, header in numbered:  # the first non-empty row is the header
                 if any(cell_text(c) for c in header):
-                    tables.append(_table(f"{path.name}（{sheet}）", kind, header, numbered))
+                    tables.append(_table(f"{path.name}（{sheet}）", kind, number, header, numbered))
                     break
     finally:
         wb.close()
