@@ -8,11 +8,12 @@
     python3 dev.py shell               a shell with the project's virtualenv active
     python3 dev.py setup               only build / refresh the virtualenv
 
-The virtualenv lives in `.venv` beside this file. It is (re)installed from
-requirements.lock with `pip --require-hashes` only when the lock (or
-pyproject.toml) changed since the last install, so a second run starts at once.
-Commands run from the repository root; path arguments that exist relative to the
-directory you ran from are passed on as absolute paths.
+Works from any directory. The virtualenv lives in `.venv` beside this file; it
+is (re)installed from requirements.lock with `pip --require-hashes` only when the
+lock (or pyproject.toml) changed since the last install, so a second run starts
+at once. `test` runs pytest from the repository root (test paths given relative
+to your directory still work); the other commands run in your directory, so
+`dangjian`'s default database `./dangjian.db` is where you are.
 """
 import hashlib
 import json
@@ -24,7 +25,7 @@ import sys
 
 MIN_PYTHON = (3, 11)
 
-ROOT = os.path.dirname(os.path.abspath(__file__))
+ROOT = os.path.dirname(os.path.realpath(__file__))
 VENV = os.path.join(ROOT, ".venv")
 LOCK = os.path.join(ROOT, "requirements.lock")
 PYPROJECT = os.path.join(ROOT, "pyproject.toml")
@@ -67,10 +68,22 @@ def read_stamp():
         return {}
 
 
-def run(cmd, **kw):
-    rc = subprocess.call(cmd, **kw)
+# The machine's pip.conf adds local file:// indexes that miss most projects; pip
+# warns once per project for each. Drop that noise, keep everything else.
+_PIP_NOISE = re.compile(r"^WARNING: Location '.*' is ignored: it is neither a file nor a directory")
+
+
+def pip(*args):
+    cmd = [VPY, "-m", "pip", *args]
+    proc = subprocess.Popen(cmd, stdout=subprocess.PIPE, stderr=subprocess.STDOUT,
+                            text=True, errors="replace")
+    for line in proc.stdout:
+        if not _PIP_NOISE.match(line):
+            sys.stdout.write(line)
+            sys.stdout.flush()
+    rc = proc.wait()
     if rc != 0:
-        die("命令失败（退出码 %d）：%s" % (rc, " ".join(cmd)), rc)
+        die("pip 失败（退出码 %d）：%s" % (rc, " ".join(cmd)), rc)
 
 
 def norm_name(name):
@@ -97,7 +110,7 @@ def remove_unlocked():
     extra = sorted(p["name"] for p in json.loads(out) if norm_name(p["name"]) not in keep)
     if extra:
         say("正在移除锁文件之外的包：" + ", ".join(extra))
-        run([VPY, "-m", "pip", "uninstall", "-y", "-q", *extra])
+        pip("uninstall", "-y", "-q", *extra)
 
 
 def create_venv():
@@ -113,20 +126,22 @@ def ensure_env():
     """Create .venv if needed and bring it in line with requirements.lock."""
     if not os.path.exists(LOCK):
         die("找不到 requirements.lock：%s" % LOCK)
-    if not os.path.exists(VPY):  # missing, or its interpreter went away (broken symlink)
-        create_venv()
-    want = wanted_stamp()
     have = read_stamp()
+    if not os.path.exists(VPY) or have.get("root", ROOT) != ROOT:
+        # Missing, its interpreter went away (broken symlink), or the checkout moved
+        # (a virtualenv is not relocatable): start over.
+        create_venv()
+        have = {}
+    want = wanted_stamp()
     if have == want:
         return
     if have.get("lock") != want["lock"]:
         say("正在按 requirements.lock 安装依赖（--require-hashes）…")
-        run([VPY, "-m", "pip", "install", "--disable-pip-version-check", "-q",
-             "--require-hashes", "-r", LOCK])
+        pip("install", "--disable-pip-version-check", "-q", "--require-hashes", "-r", LOCK)
         remove_unlocked()
     say("正在以可编辑模式安装 dangjian…")
-    run([VPY, "-m", "pip", "install", "--disable-pip-version-check", "-q",
-         "--no-deps", "--no-build-isolation", "-e", ROOT])
+    pip("install", "--disable-pip-version-check", "-q",
+        "--no-deps", "--no-build-isolation", "-e", ROOT)
     with open(STAMP, "w", encoding="utf-8") as f:
         json.dump(want, f, indent=2)
     say("环境已就绪。")
@@ -146,11 +161,18 @@ def with_lock(fn):
             fcntl.flock(lf, fcntl.LOCK_UN)
 
 
+# pytest options whose value is never a path
+_VALUE_OPTIONS = {"-k", "-m", "-p", "-o", "-W", "-r", "--maxfail", "--durations", "--tb"}
+
+
 def absolutise(args, cwd):
-    """Make path arguments given relative to the caller's cwd work from ROOT."""
+    """Make test paths given relative to the caller's directory work from ROOT."""
+    if os.path.realpath(cwd) == os.path.realpath(ROOT):
+        return list(args)
     out = []
-    for a in args:
-        if a and not a.startswith("-") and not os.path.isabs(a):
+    for i, a in enumerate(args):
+        prev = args[i - 1] if i else ""
+        if a and not a.startswith("-") and not os.path.isabs(a) and prev not in _VALUE_OPTIONS:
             head = a.split("::", 1)[0]
             cand = os.path.join(cwd, head)
             if head and os.path.exists(cand):
@@ -167,9 +189,10 @@ def child_env():
     return env
 
 
-def exec_(cmd):
+def exec_(cmd, cwd=None):
     """Replace this process (POSIX) so signals and the exit code pass straight through."""
-    os.chdir(ROOT)
+    if cwd:
+        os.chdir(cwd)
     sys.stdout.flush()
     sys.stderr.flush()
     env = child_env()
@@ -196,15 +219,13 @@ def main(argv):
         print("[dev] 未知命令：%s\n" % cmd, file=sys.stderr)
         usage(2)
 
-    cwd = os.getcwd()
     with_lock(ensure_env)
-    rest = absolutise(rest, cwd)
 
     if cmd == "setup":
         return 0
     if cmd == "test":
         say("正在运行测试…")
-        exec_([VPY, "-m", "pytest", *rest])
+        exec_([VPY, "-m", "pytest", *absolutise(rest, os.getcwd())], cwd=ROOT)
     if cmd == "demo":
         exec_([os.path.join(BIN, "dangjian"), "demo", *rest])
     if cmd == "dangjian":

@@ -40,6 +40,7 @@ def alembic_config(connection: Connection | None = None) -> Config:
     cfg = Config()
     cfg.set_main_option("script_location", str(MIGRATIONS_DIR))
     cfg.set_main_option("version_locations", str(VERSIONS_DIR))
+    cfg.set_main_option("path_separator", "os")
     cfg.set_main_option("file_template", "%%(rev)s_%%(slug)s")
     cfg.set_main_option("truncate_slug_length", "40")
     if connection is not None:
@@ -124,13 +125,43 @@ def context_options(dialect_name: str) -> dict[str, Any]:
         "render_item": _render_item,
         "compare_type": _compare_type,
         "compare_server_default": False,
-        "user_module_prefix": "sa.",
     }
 
 
+class UnversionedSchema(RuntimeError):
+    """Tables exist but Alembic never ran here, and they differ from the models."""
+
+
+def differences(connection: Connection) -> list[Any]:
+    """What autogenerate would change to make the database match models/."""
+    from alembic.autogenerate import compare_metadata
+
+    opts = context_options(connection.dialect.name)
+    ctx = MigrationContext.configure(connection, opts=opts)
+    return list(compare_metadata(ctx, opts["target_metadata"]))
+
+
 def upgrade(connection: Connection, revision: str = "head") -> None:
-    """Upgrade the database behind `connection`; the caller commits."""
-    command.upgrade(alembic_config(connection), revision)
+    """Upgrade the database behind `connection`; the caller commits.
+
+    A database made by `SQLModel.metadata.create_all` before migrations existed
+    (tables, no alembic_version) is adopted when it matches the models exactly.
+    """
+    cfg = alembic_config(connection)
+    if current(connection) is None and revision == "head":
+        from sqlmodel import SQLModel
+
+        existing = set(sa.inspect(connection).get_table_names()) & set(SQLModel.metadata.tables)
+        if existing:
+            diff = differences(connection)
+            if diff:
+                raise UnversionedSchema(
+                    "数据库中已有表但没有迁移版本记录，且与模型不一致；请删除该数据库后重新 init。"
+                    f" (tables without alembic_version, differing from models: {diff[:5]!r})"
+                )
+            command.stamp(cfg, "head")
+            return
+    command.upgrade(cfg, revision)
 
 
 def downgrade(connection: Connection, revision: str) -> None:
