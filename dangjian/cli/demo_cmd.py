@@ -21,9 +21,10 @@ def demo(directory: Annotated[Path, typer.Option("--dir", help="演示数据目�
 
     seconds = run_demo(paths, out)
     out.rule()
-    out.print(
-        f"演示完成，用时 {seconds:.1f} 秒。数据库：{paths.database}；佐证材料：{paths.files}；"
-        f"评分表：{paths.xlsx}（JSON：{paths.json}）；Prefect 数据：{paths.prefect_home}。"
-        f"查看明细：DANGJIAN_DATABASE_URL=sqlite:///{paths.database} dangjian scorecard 2026 --explain",
-        highlight=False,
-    )
+    out.print(f"演示完成，用时 {seconds:.1f} 秒。", highlight=False)
+    for label, where in (("数据库", paths.database), ("佐证材料", paths.files),
+                         ("评分表", paths.xlsx), ("评分 JSON", paths.json),
+                         ("Prefect 数据", paths.prefect_home)):
+        out.print(f"  {label}：{where}", highlight=False, soft_wrap=True)
+    out.print(f"  查看逐项说明：DANGJIAN_DATABASE_URL=sqlite:///{paths.database} "
+              "python3 dev.py dangjian scorecard 2026 --explain", highlight=False, soft_wrap=True)

@@ -31,9 +31,9 @@ TOPICS = {
     "committee_meeting": "研究本月支部工作安排",
     "group_meeting": "党小组学习交流",
     "party_lecture": "书记讲党课：践行全心全意为人民服务的宗旨",
-    "theme_day": "主题党日：“六个一”党群连心志愿服务",
-    "org_life_meeting": "组织生活会：查摆问题、开展批评和自我批评",
-    "democratic_review": "民主评议党员：个人自评、党员互评、民主测评",
+    "theme_party_day": "主题党日：“六个一”党群连心志愿服务",
+    "organization_life_meeting": "组织生活会：查摆问题、开展批评和自我批评",
+    "member_appraisal": "民主评议党员：个人自评、党员互评、民主测评",
 }
 
 
@@ -71,27 +71,29 @@ def _events(tasks: list[Task]) -> list[list[Task]]:
     """Group a branch's tasks into events: the quarter's last monthly meeting is also the
     quarterly 党员大会; the quarter's middle 主题党日 is also its 党课."""
     by_key = {(t.duty_code, t.subject_id, t.period_start): t for t in tasks}
-    used: set[int] = set()
-    events: list[list[Task]] = []
+    partner_of: dict[int, Task] = {}
     for t in tasks:
-        if t.id in used:
-            continue
-        group = [t]
         if t.duty_code == "party_congress":
-            last_month = date(t.period_end.year, t.period_end.month, 1)
-            partner = by_key.get(("monthly_member_meeting", t.subject_id, last_month))
-            group += [partner] if partner and partner.id not in used else []
-        if t.duty_code == "party_lecture":
-            mid = date(t.period_start.year, t.period_start.month + 1, 1)
-            partner = by_key.get(("theme_day", t.subject_id, mid))
-            group += [partner] if partner and partner.id not in used else []
-        used.update(x.id or 0 for x in group)
-        events.append(group)
-    return events
+            key = ("monthly_member_meeting", t.subject_id, t.period_end.replace(day=1))
+        elif t.duty_code == "party_lecture":
+            key = ("theme_party_day", t.subject_id, t.period_start.replace(month=t.period_start.month + 1))
+        else:
+            continue
+        if key in by_key:
+            partner_of[t.id or 0] = by_key[key]
+    absorbed = {p.id for p in partner_of.values()}
+    return [[t] + ([partner_of[t.id or 0]] if t.id in partner_of else [])
+            for t in tasks if t.id not in absorbed]
 
 
-def _attendance(rng: random.Random, people: list[Member], share: float) -> list[AttendanceEntry]:
-    chosen = {m.id for m in rng.sample(people, max(1, round(len(people) * share)))}
+def _attendance(rng: random.Random, people: list[Member], share: float,
+                quorum: bool = True) -> list[AttendanceEntry]:
+    """`share` of the people attend; with `quorum`, always more than half of the voters."""
+    voters = [m for m in people if m.status == MemberStatus.full]
+    others = [m for m in people if m.status != MemberStatus.full]
+    need = max(round(len(voters) * share), len(voters) // 2 + 1 if quorum else 0, 1)
+    chosen = {m.id for m in rng.sample(voters, min(need, len(voters)))}
+    chosen |= {m.id for m in others if rng.random() < share}
     out = []
     for m in people:
         if m.id in chosen:
@@ -144,7 +146,7 @@ def simulate_year(session: Session, cycle_id: int, evidence_dir: Path) -> Simula
             if lead.duty_code == "committee_meeting":
                 people = [m for m in people if m.status == MemberStatus.full][:5]
             files: list[Path] = []
-            if lead.duty_code == "org_life_meeting":
+            if lead.duty_code == "organization_life_meeting":
                 note = evidence_dir / f"{branch.id}-组织生活会记录.txt"
                 note.write_text(f"{branch.name} {held} 组织生活会记录（模拟）\n", encoding="utf-8")
                 files.append(note)
@@ -152,7 +154,7 @@ def simulate_year(session: Session, cycle_id: int, evidence_dir: Path) -> Simula
             if (not quorum_demo_done and lead.duty_code == "party_congress"
                     and lead.period_start.month == 4 and branch.area == "urban"):
                 quorum_demo_done = True
-                thin = _attendance(rng, people, 0.4)
+                thin = _attendance(rng, people, 0.3, quorum=False)
                 try:
                     close_tasks(session=session, task_ids=[t.id or 0 for t in event],
                                 report=Report(held, TOPICS[lead.duty_code], "（会议记录略）", thin,

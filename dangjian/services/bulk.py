@@ -6,11 +6,19 @@ makes planning idempotent.
 """
 from __future__ import annotations
 
+import json
 from collections.abc import Iterable, Sequence
 from typing import Any
 
-from sqlalchemy import Table
+from sqlalchemy import JSON, Table
 from sqlmodel import Session
+
+
+def _processor(column_type: Any, dialect: Any) -> Any:
+    # psycopg's JSON handling lives in the statement compiler, which the raw path skips.
+    if isinstance(column_type, JSON):
+        return lambda value: json.dumps(value, ensure_ascii=False)
+    return column_type.bind_processor(dialect)
 
 
 def insert_ignoring_duplicates(
@@ -18,7 +26,7 @@ def insert_ignoring_duplicates(
 ) -> None:
     conn = session.connection()
     dialect = conn.dialect
-    processors = [table.c[name].type.bind_processor(dialect) for name in columns]
+    processors = [_processor(table.c[name].type, dialect) for name in columns]
     converted = [
         tuple(p(v) if p is not None and v is not None else v for p, v in zip(processors, row))
         for row in rows

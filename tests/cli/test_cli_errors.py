@@ -1,0 +1,85 @@
+"""The command line as users run it: exit codes and Chinese messages on bad input."""
+from __future__ import annotations
+
+import os
+import subprocess
+import sys
+from pathlib import Path
+
+import pytest
+
+ROOT = Path(__file__).resolve().parents[2]
+DEMO = ROOT / "dangjian" / "demo" / "data"
+RULES = ROOT / "rules" / "sets" / "community_branch_basic.yaml"
+
+
+def run(*args: str, cwd: Path) -> subprocess.CompletedProcess[str]:
+    env = {**os.environ, "DANGJIAN_DATABASE_URL": f"sqlite:///{cwd / 'cli.db'}",
+           "DANGJIAN_FILES_DIR": str(cwd / "files"), "NO_COLOR": "1", "COLUMNS": "200"}
+    return subprocess.run([sys.executable, "-m", "dangjian", *args], cwd=cwd, env=env,
+                          capture_output=True, text=True, timeout=120)
+
+
+@pytest.fixture(scope="module")
+def workdir(tmp_path_factory):
+    d = tmp_path_factory.mktemp("cli")
+    assert run("init", cwd=d).returncode == 0
+    assert run("org", "import", str(DEMO / "units.csv"), str(DEMO / "members.csv"), cwd=d).returncode == 0
+    created = run("cycle", "create", "2026", "--name", "2026年度考核", "--rules", str(RULES),
+                  "--root", "620621", "--start", "2026-01-01", "--end", "2026-12-31", cwd=d)
+    assert created.returncode == 0, created.stderr
+    # Planning through the service keeps this module free of the Prefect server.
+    code = ("from dangjian.db import session_scope\n"
+            "from dangjian.services.cycles import get_cycle\n"
+            "from dangjian.services.planning import plan_cycle\n"
+            "with session_scope() as s: plan_cycle(session=s, cycle_id=get_cycle(s, '2026').id)\n")
+    env = {**os.environ, "DANGJIAN_DATABASE_URL": f"sqlite:///{d / 'cli.db'}"}
+    subprocess.run([sys.executable, "-c", code], cwd=d, env=env, check=True, timeout=120)
+    return d
+
+
+def first_task(workdir: Path, branch: str | None, duty: str) -> int:
+    unit = ["--unit", branch] if branch else []
+    listing = run("tasks", "list", "2026", *unit, "--duty", duty, "--limit", "1", cwd=workdir)
+    assert listing.returncode == 0, listing.stderr
+    row = next(line for line in listing.stdout.splitlines() if line.strip("│ ").split(" ")[0].isdigit())
+    return int(row.strip("│ ").split(" ")[0])
+
+
+def test_rules_check_reports_file_line_and_column_and_fails(tmp_path):
+    bad = tmp_path / "bad.yaml"
+    bad.write_text("rule_set:\n  code: x\n  code: y\n", encoding="utf-8")
+    result = run("rules", "check", str(bad), cwd=tmp_path)
+    assert result.returncode != 0
+    assert f"{bad}:3:" in result.stderr or "bad.yaml:3:" in result.stderr
+
+
+def test_shipped_rule_set_checks_and_its_examples_pass(tmp_path):
+    assert run("rules", "check", str(RULES), cwd=tmp_path).returncode == 0
+    assert run("rules", "test", str(RULES), cwd=tmp_path).returncode == 0
+
+
+def test_closing_an_unknown_task_exits_non_zero_with_its_id(workdir):
+    result = run("tasks", "close", "987654", "--held-on", "2026-03-10", "--topic", "x", cwd=workdir)
+    assert result.returncode == 3
+    assert "#987654 不存在" in result.stderr
+
+
+def test_closing_another_branchs_task_is_forbidden(workdir):
+    task_id = first_task(workdir, None, "theme_party_day")
+    result = run("tasks", "close", str(task_id), "--held-on", "2026-01-10", "--topic", "主题党日",
+                 "--minutes", "记录", "--attendee", "M0001", "--branch", "NOT-MINE", cwd=workdir)
+    assert result.returncode == 4
+    assert "无权办理" in result.stderr
+
+
+def test_a_time_without_a_zone_is_refused(workdir):
+    result = run("tasks", "list", "2026", "--period", "2026-03-15T23:30", cwd=workdir)
+    assert result.returncode == 2
+    assert "没有时区" in result.stderr
+
+
+def test_unknown_cycle_names_the_cycles_that_exist(workdir):
+    result = run("tasks", "list", "2027", cwd=workdir)
+    assert result.returncode == 3
+    assert "未知的考核周期：2027" in result.stderr and "2026" in result.stderr
