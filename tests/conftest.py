@@ -22,6 +22,9 @@ from tests.support.db import (
     sqlite_test_engine,
 )
 
+# Prefect's test server must not try to phone home from an offline machine.
+os.environ.setdefault("PREFECT_SERVER_ANALYTICS_ENABLED", "false")
+
 DB_BACKENDS = ["sqlite"] + (["postgresql"] if postgres_url() else [])
 
 
