@@ -1,4 +1,4 @@
-"""Member duties: dues, development process
+"""Member duties: dues, pledges, floating-member reports
 
 Revision ID: 0005
 Revises: 0004
