@@ -2,8 +2,11 @@
 scoring methods and the pure scorer. Shipped rule sets live in rules/sets/.
 
     rules.loader.load_rule_set_file(path) -> LoadedRuleSet   (raises RuleSetError)
-    rules.scorer.score_unit(loaded, unit_id, metrics, evidence) -> UnitScore
+    rules.scorer.score_unit(loaded, unit_id, metrics, evidence, manual=...) -> UnitScore
+    rules.formula.compile_expression(text, names=..., where=...) / compile_condition(...)
     rules.scorer.grade_for(loaded, total) / rank_competition(values)
+    rules.outcomes.apply_outcomes(loaded, scores, subjects) -> list[UnitOutcome]
+        (vetoes, designations, quotas and ranks after the individual scores)
     rules.examples.run_examples(loaded) -> list[ExampleResult]
 
 Pure: no database, no Prefect. Imports `models` for types only.

@@ -9,7 +9,7 @@ import re
 import types
 from typing import Annotated, Any, Union, get_args, get_origin
 
-from pydantic import BaseModel, ValidationError
+from pydantic import BaseModel, Tag, ValidationError
 from pydantic.fields import FieldInfo
 
 from rules.issues import RuleIssue
@@ -32,6 +32,13 @@ def _members(tp: Any) -> list[Any]:
     if get_origin(tp) in (Union, types.UnionType):
         return [a for a in get_args(tp) if a is not type(None)]
     return []
+
+
+def _tag_of(member: Any) -> str | None:
+    """The `Tag` of a member of a union discriminated by a function (rules.duties)."""
+    if get_origin(member) is Annotated:
+        return next((m.tag for m in get_args(member)[1:] if isinstance(m, Tag)), None)
+    return None
 
 
 def _tag(member: Any, disc: str) -> str | None:
@@ -58,6 +65,10 @@ def resolve(root: type[BaseModel], loc: tuple[Any, ...]) -> tuple[Path, type[Bas
             if chosen:
                 tp, disc = chosen[0], None
                 continue
+        tagged = [m for m in members if _tag_of(m) == part]
+        if tagged:
+            tp, disc = _unwrap(tagged[0], None)
+            continue
         if members:
             if len(members) > 1 and isinstance(part, str) and _UNION_MEMBER.match(part):
                 continue
@@ -137,6 +148,9 @@ def _value_message(kind: str, ctx: dict[str, Any], value: Any, msg: str) -> str:
         pattern = str(ctx.get("pattern", ""))
         if pattern == r"^[a-z][a-z0-9_]*$":
             return f"代码 {shown} 只能用小写英文字母、数字和下划线“_”，并以字母开头"
+        if pattern == r"^[^\W\d]\w*(\.[^\W\d]\w*)?$":
+            return (f"指标 {shown} 应写成声明的指标代码或名称（如 activist_ratio、入党积极分子比例），"
+                    "或“职责代码.桶”（如 party_congress.missed），不能有空格和标点")
         if pattern == r"^[a-z0-9]+(-[a-z0-9]+)*$":
             return f"代码 {shown} 只能用小写英文字母、数字和连字符“-”（如 community-branch-basic）"
         return f"格式不符：{shown} 应匹配 {pattern}"
@@ -157,6 +171,8 @@ def _value_message(kind: str, ctx: dict[str, Any], value: Any, msg: str) -> str:
         return "应为有限的数字"
     if kind == "value_error":
         return re.sub(r"^Value error, ", "", msg)
+    if re.search(r"[\u4e00-\u9fff]", msg):
+        return msg                       # a custom error written in Chinese (rules.duties)
     return f"{msg}（{kind}）"
 
 

@@ -15,6 +15,7 @@ from rules import checks, ime
 from rules.duties import Duty
 from rules.errmap import pydantic_issues
 from rules.issues import RuleIssue, RuleSetError
+from rules.outcomes import checks as outcome_checks
 from rules.schema import RuleSet
 from rules.scoring import Section
 from rules.yamltree import locate, parse, plain
@@ -74,7 +75,8 @@ def _load(text: str, *, file_name: str, shown: str) -> LoadedRuleSet:
             model = RuleSet.model_validate(doc)
         except ValidationError as exc:
             issues += pydantic_issues(exc, tree, shown, RuleSet)
-        issues += checks.check(doc, tree, shown, model)
+        issues += checks.check(doc, tree, shown, model, text)
+        issues += outcome_checks.check(doc, tree, shown, model, text)
     # A full-width character usually breaks its line (or, for YAML syntax, one of the
     # next lines) in later stages too; its hint explains the cause, so those are dropped.
     ime_lines = {i.line for i in ime_issues}
@@ -112,4 +114,8 @@ def _clauses(model: RuleSet, tree: Any, file_name: str) -> dict[str, str]:
     visit(model.scoring.sections, ("scoring", "sections"), [])
     for key, title in (("max_total", "总分上限"), ("rounding", "计分取舍"), ("grades", "等级")):
         found[f"scoring.{key}"] = f"{file_name}:{locate(tree, ('scoring', key), at_key=True)[0]} {title}"
+    for key, title in (("total", "总分公式"), ("min_total", "总分下限")):
+        if getattr(model.scoring, key) is not None:
+            found[f"scoring.{key}"] = f"{file_name}:{locate(tree, ('scoring', key), at_key=True)[0]} {title}"
+    found.update(outcome_checks.clauses(model, tree, file_name))
     return found

@@ -1,8 +1,19 @@
 """Scoring methods, one class per file, joined in a union discriminated on `method`.
 
-To add a method (ladder, checklist, ratio, rank, bonus, manual, formula): write a
-subclass of ItemBase with `method: Literal["<name>"]`, `bounds()` and `evaluate()`,
-and append it to METHODS. The loader lists METHODS' names when a file names another.
+    duty_deduction  every owed occurrence on time → full marks; per missed/late deduction
+    ladder          points by count in steps; zero at a count
+    checklist       named checks, 缺一项扣X分 or 每有一项得X分
+    ratio           full marks at a threshold ratio, linear below
+    ratio_bands     points at a reference ratio, ± per step of ratio, clamped
+    rank_points     a table of points by rank, and what ranks beyond it get
+    bonus           per event (capped or not, multiplier) or once on a condition
+    penalty         per event deduction, floored or not
+    manual          a reviewer's score within a range, with who entered it
+    formula         an expression over metrics (rules.formula), clamped
+
+To add a method: write a subclass of ItemBase with `method: Literal["<name>"]`,
+`bounds()`, `metric_keys()` and `prepare(env)` (or `evaluate(ctx)`), and append it to
+METHODS. The loader lists METHODS' names when a file names another.
 """
 from __future__ import annotations
 
@@ -10,10 +21,21 @@ from typing import Annotated, Union
 
 from pydantic import Field
 
-from rules.methods.base import ItemBase
+from rules.methods.base import Env, ItemBase
+from rules.methods.bonus import Bonus, Multiplier
+from rules.methods.checklist import Check, Checklist
 from rules.methods.duty_deduction import Deduct, DutyDeduction
+from rules.methods.formula_item import FormulaItem
+from rules.methods.ladder import Ladder, Step
+from rules.methods.manual import Manual
+from rules.methods.penalty import Penalty
+from rules.methods.rank_points import RankPoints
+from rules.methods.ratio import RatioItem
+from rules.methods.ratio_bands import RatioBands
 
-METHODS: tuple[type[ItemBase], ...] = (DutyDeduction,)
+METHODS: tuple[type[ItemBase], ...] = (
+    DutyDeduction, Ladder, Checklist, RatioItem, RatioBands, RankPoints, Bonus, Penalty, Manual, FormulaItem,
+)
 
 Item = Annotated[Union[METHODS], Field(discriminator="method")]  # type: ignore[valid-type]  # noqa: UP007
 
@@ -22,4 +44,7 @@ def method_names() -> list[str]:
     return [cls.model_fields["method"].annotation.__args__[0] for cls in METHODS]  # type: ignore[union-attr]
 
 
-__all__ = ["METHODS", "Deduct", "DutyDeduction", "Item", "ItemBase", "method_names"]
+__all__ = [
+    "METHODS", "Bonus", "Check", "Checklist", "Deduct", "DutyDeduction", "Env", "FormulaItem", "Item", "ItemBase",
+    "Ladder", "Manual", "Multiplier", "Penalty", "RankPoints", "RatioBands", "RatioItem", "Step", "method_names",
+]

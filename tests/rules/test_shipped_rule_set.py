@@ -26,10 +26,14 @@ def test_duties_follow_the_branch_meeting_calendar() -> None:
     expected = {
         "party_congress": Frequency.quarterly, "committee_meeting": Frequency.monthly,
         "group_meeting": Frequency.monthly, "party_lecture": Frequency.quarterly,
-        "theme_party_day": Frequency.monthly, "organization_life_meeting": Frequency.yearly,
+        "theme_party_day": Frequency.monthly,
         "member_appraisal": Frequency.yearly, "monthly_member_meeting": Frequency.monthly,
     }
-    assert {code: duty.frequency for code, duty in duties.items()} == expected
+    assert {code: duties[code].frequency for code in expected} == expected
+    # 第十七条: 组织生活会每年至少召开1次，一般安排在第四季度 — once a year with a Q4 window.
+    life = duties["organization_life_meeting"].frequency
+    assert (life.every, life.interval, life.window.from_month, life.window.to_month,  # type: ignore[union-attr]
+            life.window.outside) == ("year", 1, 10, 12, "counts")                   # type: ignore[union-attr]
     assert duties["committee_meeting"].applies_to.has_committee is True
     assert duties["group_meeting"].applies_to.kind == UnitKind.group
     assert duties["party_congress"].quorum == Quorum.voting_majority
