@@ -34,6 +34,8 @@ class TaskState(StrEnum):
     overdue = "overdue"            # 已逾期（未完成）
     done = "done"                  # 按期完成
     late = "late"                  # 逾期完成
+    submitted = "submitted"        # 已报送，待上级审核（未完成）
+    returned = "returned"          # 被退回，待重新报送（未完成）
     excused = "excused"            # 已豁免
     not_applicable = "not_applicable"  # 不适用
     missed = "missed"              # 未完成（周期结束）

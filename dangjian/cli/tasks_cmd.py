@@ -1,18 +1,20 @@
-"""Task commands for branch secretaries: list, close, correct."""
+"""Task commands for branch secretaries: list, close/submit, correct/resubmit, close-many, waive."""
 from __future__ import annotations
 
+import csv
+import re
 from pathlib import Path
 from typing import Annotated
 
 import typer
 from rich.table import Table
 
-from dangjian.cli.app import out, tasks_app
+from dangjian.cli.app import err, out, tasks_app
 from dangjian.db import session_scope
 from dangjian.domain.completion import AttendanceEntry
 from dangjian.domain.dates import parse_shanghai_date
 from dangjian.errors import ValidationFailed
-from dangjian.labels import TASK_STATE
+from dangjian.labels import TASK_STATE, WAIVER_KIND
 from models import Presence
 
 Branch = Annotated[str | None, typer.Option(
@@ -24,7 +26,8 @@ Branch = Annotated[str | None, typer.Option(
 def tasks_list(
     cycle: Annotated[str, typer.Argument(help="考核周期编码")],
     unit: Annotated[str | None, typer.Option(help="组织编码（含下级）")] = None,
-    state: Annotated[str | None, typer.Option(help="状态：open/overdue/done/late/missed…")] = None,
+    state: Annotated[str | None, typer.Option(
+        help="状态：open/overdue/submitted/returned/done/late/excused/not_applicable/missed")] = None,
     period: Annotated[str | None, typer.Option(help="包含该日期的周期，如 2026-03-15")] = None,
     duty: Annotated[str | None, typer.Option(help="职责编码")] = None,
     limit: Annotated[int, typer.Option(help="最多显示条数")] = 200,
@@ -77,36 +80,212 @@ EvidenceOpt = Annotated[list[Path], typer.Option("--evidence", help="佐证材�
 By = Annotated[str, typer.Option("--by", help="报送人")]
 
 
+def _closed_message(session, completion, verb: str) -> str:
+    from dangjian.services.closing import completion_tasks
+
+    tasks = completion_tasks(session, completion.id or 0)
+    ids = "、".join(f"#{t.id}" for t in tasks)
+    if any(t.state == "submitted" for t in tasks):
+        return (f"已{verb}任务 {ids}，待上级审核（报送记录 #{completion.id}，第 {completion.version} 版，"
+                f"召开日期 {completion.held_on}）")
+    done = "、".join(f"#{t.id} {TASK_STATE.get(t.state, t.state)}" for t in tasks)
+    return f"已办结任务 {done}（报送记录 #{completion.id}，第 {completion.version} 版，召开日期 {completion.held_on}）"
+
+
 @tasks_app.command("close")
 def tasks_close(
-    task_ids: Annotated[list[int], typer.Argument(help="任务编号；一次活动可办结同一支部的多个任务")],
+    task_ids: Annotated[list[int], typer.Argument(help="任务编号；一次活动可办结同一支部不同职责的多个任务")],
     held_on: HeldOn, topic: Topic, minutes: Minutes = None, minutes_file: MinutesFile = None,
     attendee: Attendee = [], leave: Leave = [], absent: Absent = [],  # noqa: B006
     evidence: EvidenceOpt = [], branch: Branch = None, by: By = "支部书记",  # noqa: B006
 ) -> None:
-    """报送活动并办结任务：校验日期、参会人员、法定人数和佐证材料，全部通过才写入。"""
+    """报送活动并办结任务：校验日期、参会人员、法定人数和佐证材料，全部通过才写入。
+    须经上级审核的职责报送后为“待审核”。"""
     from dangjian.services.closing import close_tasks
 
     report = _report(held_on, topic, minutes, minutes_file, attendee, leave, absent, evidence, by)
     with session_scope() as session:
         completion = close_tasks(session=session, task_ids=task_ids, report=report,
                                  acting_branch=branch, actor=by)
-    ids = "、".join(f"#{t}" for t in task_ids)
-    out.print(f"已办结任务 {ids}（报送记录 #{completion.id}，召开日期 {completion.held_on}）")
+        out.print(_closed_message(session, completion, "报送"))
+
+
+tasks_app.command("submit", help="报送活动（同 tasks close）：须经上级审核的职责报送后为“待审核”，"
+                  "其余职责直接办结。")(tasks_close)
 
 
 @tasks_app.command("correct")
 def tasks_correct(
-    completion_id: Annotated[int, typer.Argument(help="要更正的报送记录编号")],
+    completion_id: Annotated[int, typer.Argument(help="要更正的报送记录编号（最新版本）")],
     held_on: HeldOn, topic: Topic, minutes: Minutes = None, minutes_file: MinutesFile = None,
     attendee: Attendee = [], leave: Leave = [], absent: Absent = [],  # noqa: B006
     evidence: EvidenceOpt = [], branch: Branch = None, by: By = "支部书记",  # noqa: B006
 ) -> None:
-    """更正已报送的活动：生成新版本，旧版本保留可查。"""
+    """更正已报送的活动：生成新版本，旧版本保留可查；被退回的报送用它重新报送。"""
     from dangjian.services.closing import correct_completion
 
     report = _report(held_on, topic, minutes, minutes_file, attendee, leave, absent, evidence, by)
     with session_scope() as session:
         completion = correct_completion(session=session, completion_id=completion_id, report=report,
                                         acting_branch=branch, actor=by)
-    out.print(f"已更正：报送记录 #{completion.id}（第 {completion.version} 版）")
+        out.print(_closed_message(session, completion, "重新报送"))
+
+
+tasks_app.command("resubmit", help="重新报送被退回的活动（同 tasks correct）：生成新版本，重新进入待审核。")(
+    tasks_correct)
+
+
+# --- close-many ---------------------------------------------------------------------------
+
+CSV_COLUMNS = {
+    "task_id": ("task_id", "任务编号"),
+    "held_on": ("held_on", "召开日期"),
+    "topic": ("topic", "会议主题"),
+    "minutes": ("minutes", "会议记录"),
+    "attendees": ("attendees", "出席党员"),
+    "leave": ("leave", "请假"),
+    "absent": ("absent", "缺席"),
+    "evidence": ("evidence", "佐证材料"),
+    "reported_by": ("reported_by", "报送人"),
+}
+CSV_REQUIRED = ("task_id", "held_on", "topic")
+_IDS = re.compile(r"[;；、,，\s]+")
+_LIST = re.compile(r"[;；\n]+")
+
+
+def _read_text(path: Path) -> str:
+    if not path.is_file():
+        raise ValidationFailed(f"文件不存在：{path}", field="file")
+    raw = path.read_bytes()
+    try:
+        return raw.decode("utf-8-sig")
+    except UnicodeDecodeError:
+        try:
+            return raw.decode("gb18030")      # Excel in China saves CSV as GBK
+        except UnicodeDecodeError:
+            raise ValidationFailed(f"{path}：无法识别的文件编码，请另存为 UTF-8 CSV", field="file") from None
+
+
+def read_close_csv(path: Path, default_by: str):
+    """One row per event: task id(s), held date, topic, minutes, attendee ids, evidence paths.
+
+    Every row is parsed before anything is sent; errors name the row (line) and column."""
+    from dangjian.services.closing import BulkItem, Report
+
+    reader = csv.reader(_read_text(path).splitlines(keepends=True))
+    header = next(reader, None)
+    if not header:
+        raise ValidationFailed(f"{path}：文件为空，第1行应为表头", field="file")
+    index: dict[str, int] = {}
+    unknown = []
+    for i, name in enumerate(h.strip() for h in header):
+        key = next((k for k, names in CSV_COLUMNS.items() if name in names), None)
+        if key is None:
+            if name:
+                unknown.append(name)
+        else:
+            index[key] = i
+    missing = [CSV_COLUMNS[k][1] + f"（{k}）" for k in CSV_REQUIRED if k not in index]
+    if missing or unknown:
+        problems = [f"缺少列：{'、'.join(missing)}"] if missing else []
+        problems += [f"无法识别的列：{'、'.join(unknown)}"] if unknown else []
+        allowed = "、".join(f"{names[1]}/{names[0]}" for names in CSV_COLUMNS.values())
+        raise ValidationFailed(f"{path}：表头不正确（可用列：{allowed}）", field="file", details=problems)
+
+    items = []
+    problems = []
+    line = reader.line_num
+    for row in reader:
+        ref = f"第{line + 1}行"
+        line = reader.line_num
+        if not any(cell.strip() for cell in row):
+            continue
+
+        def cell(key: str, row: list[str] = row) -> str:
+            i = index.get(key)
+            return row[i].strip() if i is not None and i < len(row) else ""
+
+        row_problems = []
+        task_ids = []
+        for text in (t for t in _IDS.split(cell("task_id")) if t):
+            if text.lstrip("#").isdigit():
+                task_ids.append(int(text.lstrip("#")))
+            else:
+                row_problems.append(f"任务编号（task_id）“{text}”不是数字")
+        if not cell("task_id"):
+            row_problems.append("任务编号（task_id）不能为空")
+        held = None
+        try:
+            held = parse_shanghai_date(cell("held_on"), "召开日期（held_on）")
+        except ValidationFailed as error:
+            row_problems.append(error.message)
+        if not cell("topic"):
+            row_problems.append("会议主题（topic）不能为空")
+        evidence = []
+        for text in (e.strip() for e in _LIST.split(cell("evidence")) if e.strip()):
+            p = Path(text)
+            evidence.append(p if p.is_absolute() else path.parent / p)
+        leave = [x.strip() for x in _LIST.split(cell("leave")) if x.strip()]
+        absent = [x.strip() for x in _LIST.split(cell("absent")) if x.strip()]
+        if row_problems or held is None:
+            problems.append(f"{ref}：" + "；".join(row_problems))
+            continue
+        attendance = _attendance([m for m in _IDS.split(cell("attendees")) if m], leave, absent)
+        report = Report(held_on=held, topic=cell("topic"), minutes=cell("minutes"), attendance=attendance,
+                        evidence=evidence, reported_by=cell("reported_by") or default_by)
+        items.append(BulkItem(task_ids, report, ref))
+    if problems:
+        raise ValidationFailed(f"{path}：{len(problems)} 行格式有误，全部未导入：", field="file",
+                               details=problems)
+    if not items:
+        raise ValidationFailed(f"{path}：没有数据行", field="file")
+    return items
+
+
+@tasks_app.command("close-many")
+def tasks_close_many(
+    file: Annotated[Path, typer.Argument(help="CSV（UTF-8 或 GBK）：每行一次活动。列：任务编号/task_id、"
+                                              "召开日期/held_on、会议主题/topic、会议记录/minutes、"
+                                              "出席党员/attendees（编号用 ; 或 、 分隔）、请假/leave（编号:原因;…）、"
+                                              "缺席/absent、佐证材料/evidence（路径用 ; 分隔，相对 CSV 所在目录）、"
+                                              "报送人/reported_by")],
+    branch: Branch = None, by: By = "支部书记",
+    partial: Annotated[bool, typer.Option("--partial", help="只写入通过校验的行（默认任何一行有错则全部不写入）")] = False,
+) -> None:
+    """批量办结：每行按单个报送同样校验（佐证材料、法定人数等），默认全部通过才写入。"""
+    from dangjian.services.closing import close_many
+
+    items = read_close_csv(file, by)
+    with session_scope() as session:
+        result = close_many(session=session, items=items, acting_branch=branch, actor=by,
+                            all_or_nothing=not partial)
+        written = [f"#{c.id}" for c in result.completions]
+    out.print(f"批量办结完成：写入 {len(written)} 行（报送记录 {'、'.join(written)}）")
+    if result.failures:
+        err.print(f"未写入 {len(result.failures)} 行：", highlight=False)
+        for failure in result.failures:
+            err.print(f"  - {failure.line()}", highlight=False, markup=False)
+        raise typer.Exit(code=failure.error.exit_code)
+
+
+# --- waive --------------------------------------------------------------------------------
+
+
+@tasks_app.command("waive")
+def tasks_waive(
+    task_id: Annotated[int, typer.Argument(help="任务编号")],
+    reason: Annotated[str, typer.Option(help="理由")],
+    until: Annotated[str, typer.Option(help="有效期至 YYYY-MM-DD（含当日，北京时间）；到期仍未完成则恢复为待完成/已逾期")],
+    unit: Annotated[str, typer.Option(help="批准单位编码（须为该支部的上级组织）")],
+    by: Annotated[str, typer.Option("--by", help="批准人")],
+    kind: Annotated[str, typer.Option(help="excused（豁免）或 not_applicable（不适用）")] = "excused",
+) -> None:
+    """豁免任务或标为不适用：由上级组织批准，写明理由和有效期。"""
+    from dangjian.services.waivers import waive
+
+    with session_scope() as session:
+        waiver = waive(session=session, task_id=task_id, kind=kind, reason=reason,
+                       until=parse_shanghai_date(until, "until"), approver=by, approving_unit=unit)
+    done = "豁免" if kind == "excused" else f"标为{WAIVER_KIND.get(kind, kind)}"
+    out.print(f"任务 #{task_id} 已{done}（批准：{unit} {by}，有效期至 {waiver.expires_on}，"
+              f"豁免记录 #{waiver.id}）")

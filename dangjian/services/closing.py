@@ -2,17 +2,28 @@
 
 Everything is validated before anything is written; a completion is never edited
 (a correction is a new version of the same chain).
+
+Task states this module moves (see also services/review.py and services/waivers.py):
+
+    open / overdue / excused --close--> done | late                        (duty without review)
+                                              --close--> submitted         (any duty requires review)
+    submitted / returned / done / late --correct (new version)--> submitted (review duty)
+                                                               --> done | late (otherwise)
+
+One event is never counted twice in one indicator: it may close tasks of several
+duties (主题党日 + 党课), but never two tasks of the same duty.
 """
 from __future__ import annotations
 
 import hashlib
 import shutil
-from collections.abc import Sequence
+from collections import defaultdict
+from collections.abc import Iterable, Sequence
 from dataclasses import dataclass, field
 from datetime import date, datetime
 from pathlib import Path
 
-from sqlalchemy import select
+from sqlalchemy import insert, select, update
 from sqlmodel import Session
 
 from dangjian.clock import now_utc, shanghai_date
@@ -23,7 +34,9 @@ from dangjian.domain.completion import (
     check_held_on,
     voting_quorum,
 )
-from dangjian.errors import Conflict, Forbidden, NotFound, ValidationFailed
+from dangjian.domain.periods import outside_window, window_problem
+from dangjian.errors import Conflict, DomainError, Forbidden, NotFound, ValidationFailed
+from dangjian.labels import TASK_STATE
 from dangjian.services import audit
 from dangjian.services.rule_sets import get_rule_set, load_stored
 from dangjian.settings import get_settings
@@ -38,11 +51,19 @@ from models import (
     Task,
     TaskState,
     Unit,
+    Waiver,
+    WaiverEnd,
 )
 from rules.duties import Duty, Quorum
 
 CLOSED_STATES = {TaskState.done, TaskState.late}
 OPEN_STATES = {TaskState.open, TaskState.overdue}
+WAIVED_STATES = {TaskState.excused, TaskState.not_applicable}
+REVIEW_STATES = {TaskState.submitted, TaskState.returned}
+# An excused task may still be reported (the waiver then ends): the work was done after all.
+# A not-applicable one is not owed at all and is not reported.
+CLOSABLE_STATES = OPEN_STATES | {TaskState.excused}
+CORRECTABLE_STATES = CLOSED_STATES | REVIEW_STATES
 
 
 @dataclass
@@ -58,33 +79,126 @@ class Report:
     problems: list[str] = field(default_factory=list)
 
 
-def _load_tasks(session: Session, task_ids: Sequence[int]) -> list[Task]:
+@dataclass
+class BulkItem:
+    """One event of a bulk close: the tasks it closes and what happened."""
+
+    task_ids: Sequence[int]
+    report: Report
+    ref: str | None = None      # how messages name the item, e.g. "第3行"; default "第N项"
+
+
+@dataclass(frozen=True)
+class ItemFailure:
+    ref: str
+    ids: tuple[int, ...]
+    error: DomainError
+
+    def line(self) -> str:
+        text = self.error.message.rstrip("：:")
+        if self.error.details:
+            text += "：" + "；".join(self.error.details)
+        return f"{self.ref}：{text}"
+
+
+@dataclass
+class BulkResult:
+    completions: list[Completion]              # written, in item order
+    failures: list[ItemFailure] = field(default_factory=list)   # only when not all-or-nothing
+
+
+def raise_bulk(failures: Sequence[ItemFailure], total: int, what: str, written: bool = False) -> None:
+    """One error for a bulk call: the class of the failures when they agree, else ValidationFailed."""
+    kinds = {type(f.error) for f in failures}
+    cls: type[DomainError] = kinds.pop() if len(kinds) == 1 else ValidationFailed
+    if cls is DomainError:
+        cls = ValidationFailed
+    tail = "，已通过的各项已写入" if written else "，全部未写入"
+    raise cls(f"{what}：共 {total} 项，其中 {len(failures)} 项未通过{tail}：",
+              details=[f.line() for f in failures])
+
+
+class ValidationContext:
+    """What validation reads, loaded once per call (set-based for bulk calls)."""
+
+    def __init__(self, session: Session):
+        self.session = session
+        self._duties: dict[int, dict[str, Duty]] = {}
+        self._units: dict[str, Unit] = {}
+        self._rosters: dict[str, list[RosterMember]] = {}
+
+    def duties(self, cycle_id: int) -> dict[str, Duty]:
+        if cycle_id not in self._duties:
+            cycle = self.session.get(Cycle, cycle_id)
+            assert cycle is not None
+            loaded = load_stored(get_rule_set(self.session, cycle.rule_set_id))
+            self._duties[cycle_id] = {d.code: d for d in loaded.rule_set.duties}
+        return self._duties[cycle_id]
+
+    def duty(self, task: Task) -> Duty:
+        return self.duties(task.cycle_id)[task.duty_code]
+
+    def units(self, ids: Iterable[str]) -> None:
+        need = set(ids) - set(self._units)
+        if need:
+            for u in self.session.execute(select(Unit).where(Unit.id.in_(need))).scalars():
+                self._units[u.id] = u
+
+    def unit(self, uid: str) -> Unit:
+        self.units([uid])
+        return self._units[uid]
+
+    def rosters(self, branch_ids: Iterable[str]) -> None:
+        need = set(branch_ids) - set(self._rosters)
+        if not need:
+            return
+        for b in need:
+            self._rosters[b] = []
+        rows = self.session.execute(
+            select(Member).where(Member.unit_id.in_(need), Member.active.is_(True)).order_by(Member.id)
+        ).scalars()
+        for m in rows:
+            if m.status in (MemberStatus.full, MemberStatus.probationary):
+                self._rosters[m.unit_id].append(
+                    RosterMember(m.id, m.name, m.status == MemberStatus.full, m.excused_from_quorum))
+
+    def roster(self, branch_id: str) -> list[RosterMember]:
+        self.rosters([branch_id])
+        return self._rosters[branch_id]
+
+
+@dataclass
+class _Plan:
+    """A validated event, ready to write."""
+
+    tasks: list[Task]
+    report: Report
+    branch: Unit
+    chain: Completion | None          # the version being corrected, if any
+    review: bool                      # any of the duties requires review by the level above
+
+
+def fetch_tasks(session: Session, task_ids: Iterable[int]) -> dict[int, Task]:
+    ids = set(task_ids)
+    if not ids:
+        return {}
+    return {t.id or 0: t for t in session.execute(select(Task).where(Task.id.in_(ids))).scalars()}
+
+
+def _pick_tasks(found: dict[int, Task], task_ids: Sequence[int]) -> list[Task]:
     if not task_ids:
         raise ValidationFailed("至少指定一个任务编号", field="task")
     if len(set(task_ids)) != len(task_ids):
-        raise ValidationFailed("任务编号重复", field="task")
-    tasks = session.execute(select(Task).where(Task.id.in_(task_ids))).scalars().all()
-    found = {t.id for t in tasks}
+        dup = sorted({i for i in task_ids if list(task_ids).count(i) > 1})
+        raise ValidationFailed(f"任务编号重复：{'、'.join(f'#{i}' for i in dup)}", field="task")
     missing = [str(i) for i in task_ids if i not in found]
     if missing:
         raise NotFound(f"任务 #{'、#'.join(missing)} 不存在", field="task")
-    return sorted(tasks, key=lambda t: task_ids.index(t.id or 0))
+    return [found[i] for i in task_ids]
 
 
-def _branch_roster(session: Session, branch_id: str) -> list[RosterMember]:
-    rows = session.execute(
-        select(Member).where(Member.unit_id == branch_id, Member.active.is_(True))
-    ).scalars()
-    return [
-        RosterMember(m.id, m.name, m.status == MemberStatus.full, m.excused_from_quorum)
-        for m in rows
-        if m.status in (MemberStatus.full, MemberStatus.probationary)
-    ]
-
-
-def _duties(session: Session, cycle: Cycle) -> dict[str, Duty]:
-    loaded = load_stored(get_rule_set(session, cycle.rule_set_id))
-    return {d.code: d for d in loaded.rule_set.duties}
+def _load_tasks(session: Session, task_ids: Sequence[int]) -> list[Task]:
+    return _pick_tasks(fetch_tasks(session, task_ids), task_ids)
 
 
 def _check_access(tasks: Sequence[Task], acting_branch: str | None) -> str:
@@ -100,15 +214,48 @@ def _check_access(tasks: Sequence[Task], acting_branch: str | None) -> str:
     return owner
 
 
-def _validate(session: Session, tasks: Sequence[Task], report: Report, now: datetime) -> Unit:
+def _check_one_per_duty(ctx: ValidationContext, tasks: Sequence[Task]) -> None:
+    """One event counts once per indicator: two tasks of the same duty need two events."""
+    by_duty: dict[str, list[Task]] = defaultdict(list)
+    for t in tasks:
+        by_duty[t.duty_code].append(t)
+    clashes = [ts for ts in by_duty.values() if len(ts) > 1]
+    if clashes:
+        parts = [
+            f"{ctx.duty(ts[0]).name}：" + "、".join(f"#{t.id}（{t.period_label}）" for t in ts)
+            for ts in clashes
+        ]
+        raise ValidationFailed(
+            "一次活动不能同时办结同一职责的多个任务（同一项活动在一个考核指标中只计一次，"
+            "每期须分别开展、分别报送）：" + "；".join(parts), field="task")
+
+
+def _check_closable(tasks: Sequence[Task]) -> None:
+    done = [t for t in tasks if t.state in CLOSED_STATES]
+    if done:
+        listed = "、".join(f"#{t.id}（{t.done_on} 已办结）" for t in done)
+        raise Conflict(f"任务 {listed} 不能重复报送；如需更正请用 tasks correct", field="task")
+    in_review = [t for t in tasks if t.state in REVIEW_STATES]
+    if in_review:
+        listed = "、".join(f"#{t.id}（{TASK_STATE[t.state]}）" for t in in_review)
+        raise Conflict(f"任务 {listed} 已报送过；待审核的请等待上级审核，被退回的请用 tasks resubmit 重新报送",
+                       field="task")
+    moot = [t for t in tasks if t.state == TaskState.not_applicable]
+    if moot:
+        listed = "、".join(f"#{t.id}" for t in moot)
+        raise Conflict(f"任务 {listed} 已标为不适用，无需报送", field="task")
+    shut = [t for t in tasks if t.state not in CLOSABLE_STATES]
+    if shut:
+        listed = "、".join(f"#{t.id}（{TASK_STATE.get(t.state, t.state)}）" for t in shut)
+        raise Conflict(f"任务 {listed} 当前状态不能办结", field="task")
+
+
+def _validate(ctx: ValidationContext, tasks: Sequence[Task], report: Report, now: datetime) -> Unit:
     owner_id = tasks[0].owner_unit_id
-    branch = session.get(Unit, owner_id)
-    assert branch is not None
-    cycle = session.get(Cycle, tasks[0].cycle_id)
-    assert cycle is not None
-    duties = _duties(session, cycle)
+    branch = ctx.unit(owner_id)
+    duties = ctx.duties(tasks[0].cycle_id)
     today = shanghai_date(now)
-    roster = _branch_roster(session, owner_id)
+    roster = ctx.roster(owner_id)
     problems: list[str] = []
     if not report.topic.strip():
         problems.append("会议主题不能为空")
@@ -121,12 +268,13 @@ def _validate(session: Session, tasks: Sequence[Task], report: Report, now: date
             problems.append(f"佐证材料文件不存在：{path}")
     for duty in {duties[t.duty_code].code: duties[t.duty_code] for t in tasks}.values():
         needs = duty.requires
+        problems += window_problem(duty.name, duty.frequency, report.held_on)
         if needs.minutes and not report.minutes.strip():
             problems.append(f"{duty.name}须填写会议记录（minutes）")
         if needs.attendance and not report.attendance:
             problems.append(f"{duty.name}须登记参会人员")
         if len(report.evidence) < needs.evidence_files:
-            problems.append(f"{duty.name}须上传至少 {needs.evidence_files} 份佐证材料")
+            problems.append(f"{duty.name}须上传至少 {needs.evidence_files} 份佐证材料（evidence）")
         if duty.quorum == Quorum.voting_majority:
             q = voting_quorum(roster, report.attendance)
             if not q.met:
@@ -137,6 +285,15 @@ def _validate(session: Session, tasks: Sequence[Task], report: Report, now: date
     if problems:
         raise ValidationFailed(f"报送未通过校验（{branch.name}）：", details=problems)
     return branch
+
+
+def _plan_close(ctx: ValidationContext, tasks: list[Task], report: Report, acting_branch: str | None,
+                now: datetime) -> _Plan:
+    _check_access(tasks, acting_branch)
+    _check_closable(tasks)
+    _check_one_per_duty(ctx, tasks)
+    branch = _validate(ctx, tasks, report, now)
+    return _Plan(tasks, report, branch, None, any(ctx.duty(t).requires.review for t in tasks))
 
 
 def _store_evidence(paths: Sequence[Path]) -> list[tuple[str, str, str, int]]:
@@ -154,92 +311,178 @@ def _store_evidence(paths: Sequence[Path]) -> list[tuple[str, str, str, int]]:
     return out
 
 
+def judge(task: Task, held_on: date, reported_on: date, duty: Duty) -> TaskState:
+    """done or late: held after the due date, or recorded too long after it
+    (requires.report_within_days). Judged on the report, never on a review date."""
+    grace = duty.requires.report_within_days
+    late = held_on > task.due_on or (reported_on - task.due_on).days > grace
+    late = late or outside_window(duty.frequency, held_on) == "late"   # 一般安排在…: rule set's choice
+    return TaskState.late if late else TaskState.done
+
+
 def is_late(task: Task, report: Report, reported_on: date, duties: dict[str, Duty]) -> bool:
-    """Held after the due date, or recorded too long after it (requires.report_within_days)."""
-    grace = duties[task.duty_code].requires.report_within_days
-    return report.held_on > task.due_on or (reported_on - task.due_on).days > grace
+    return judge(task, report.held_on, reported_on, duties[task.duty_code]) == TaskState.late
 
 
-def _write(session: Session, tasks: Sequence[Task], branch: Unit, report: Report, now: datetime,
-           actor: str, chain: Completion | None) -> Completion:
-    cycle = session.get(Cycle, tasks[0].cycle_id)
-    assert cycle is not None
-    duties = _duties(session, cycle)
+def _write(session: Session, ctx: ValidationContext, plans: Sequence[_Plan], now: datetime,
+           actor: str | None) -> list[Completion]:
+    """Write validated events; set-based inserts, one audit event per task and per completion.
+    The caller commits."""
     reported_on = shanghai_date(now)
-    completion = Completion(
-        chain_id=chain.chain_id if chain else None,
-        version=(chain.version + 1) if chain else 1,
-        unit_id=branch.id, held_on=report.held_on, topic=report.topic.strip(),
-        minutes=report.minutes, reported_by=report.reported_by, reported_at=now,
-    )
-    session.add(completion)
+    completions = [
+        Completion(
+            chain_id=p.chain.chain_id if p.chain else None,
+            version=(p.chain.version + 1) if p.chain else 1,
+            unit_id=p.branch.id, held_on=p.report.held_on, topic=p.report.topic.strip(),
+            minutes=p.report.minutes, reported_by=p.report.reported_by, reported_at=now,
+        )
+        for p in plans
+    ]
+    session.add_all(completions)
     session.flush()
-    if completion.chain_id is None:
-        completion.chain_id = completion.id
-    for task in tasks:
-        session.add(CompletionTask(completion_id=completion.id or 0, task_id=task.id or 0))
-    for entry in report.attendance:
-        session.add(Attendance(completion_id=completion.id or 0, member_id=entry.member_id,
-                               presence=entry.presence, reason=entry.reason))
-    for original, stored, digest, size in _store_evidence(report.evidence):
-        session.add(Evidence(completion_id=completion.id or 0, original_name=original,
-                             stored_name=stored, sha256=digest, size_bytes=size))
-    for task in tasks:
-        before = {"state": task.state, "done_on": task.done_on}
-        task.state = TaskState.late if is_late(task, report, reported_on, duties) else TaskState.done
-        task.done_on = report.held_on
-        task.updated_at = now
-        session.add(task)
-        audit.record(session, actor=actor, action="task.close", entity="task", entity_id=task.id or 0,
-                     before=before, after={"state": task.state, "done_on": task.done_on,
-                                           "completion_id": completion.id})
-    audit.record(session, actor=actor, action="completion.report", entity="completion",
-                 entity_id=completion.id or 0,
-                 after={"chain_id": completion.chain_id, "version": completion.version,
-                        "tasks": [t.id for t in tasks], "held_on": report.held_on,
-                        "topic": completion.topic,
-                        "attendance": [[a.member_id, a.presence, a.reason] for a in report.attendance]})
-    session.commit()
-    return completion
+    for c in completions:
+        if c.chain_id is None:
+            c.chain_id = c.id
+    session.flush()
+
+    links = [{"completion_id": c.id, "task_id": t.id} for c, p in zip(completions, plans) for t in p.tasks]
+    session.execute(insert(CompletionTask), links)
+    people = [{"completion_id": c.id, "member_id": a.member_id, "presence": a.presence, "reason": a.reason}
+              for c, p in zip(completions, plans) for a in p.report.attendance]
+    if people:
+        session.execute(insert(Attendance), people)
+    files = [{"completion_id": c.id, "original_name": o, "stored_name": s, "sha256": d, "size_bytes": n,
+              "stored_at": now}
+             for c, p in zip(completions, plans) for o, s, d, n in _store_evidence(p.report.evidence)]
+    if files:
+        session.execute(insert(Evidence), files)
+
+    waived = [t.id for p in plans for t in p.tasks if t.state in WAIVED_STATES]
+    if waived:
+        session.execute(
+            update(Waiver).where(Waiver.task_id.in_(waived), Waiver.ended_at.is_(None))
+            .values(ended_at=now, end_reason=WaiverEnd.reported)
+        )
+
+    for c, p in zip(completions, plans):
+        who = actor or p.report.reported_by
+        for task in p.tasks:
+            before = {"state": task.state, "done_on": task.done_on}
+            if p.review:
+                task.state = TaskState.submitted
+            else:
+                task.state = judge(task, p.report.held_on, reported_on, ctx.duty(task))
+            task.done_on = p.report.held_on
+            task.updated_at = now
+            action = "task.submit" if p.review else ("task.close" if p.chain is None else "task.correct")
+            audit.record(session, actor=who, action=action, entity="task", entity_id=task.id or 0,
+                         before=before, after={"state": task.state, "done_on": task.done_on,
+                                               "completion_id": c.id})
+        audit.record(session, actor=who, action="completion.report", entity="completion",
+                     entity_id=c.id or 0,
+                     after={"chain_id": c.chain_id, "version": c.version,
+                            "tasks": [t.id for t in p.tasks], "held_on": p.report.held_on,
+                            "topic": c.topic, "review": p.review,
+                            "attendance": [[a.member_id, a.presence, a.reason] for a in p.report.attendance],
+                            "evidence": len(p.report.evidence)})
+    session.flush()
+    return completions
 
 
 def close_tasks(*, session: Session, task_ids: Sequence[int], report: Report,
                 acting_branch: str | None = None, actor: str | None = None,
                 now: datetime | None = None) -> Completion:
-    """Close one or more tasks of one branch with one reported event."""
+    """Close one or more tasks of one branch with one reported event.
+
+    Tasks of duties that require review end up `submitted`, the others done or late.
+    """
     now = now or now_utc()
-    tasks = _load_tasks(session, task_ids)
-    _check_access(tasks, acting_branch)
-    done = [t for t in tasks if t.state in CLOSED_STATES]
-    if done:
-        listed = "、".join(f"#{t.id}（{t.done_on} 已办结）" for t in done)
-        raise Conflict(f"任务 {listed} 不能重复报送；如需更正请用 tasks correct", field="task")
-    shut = [t for t in tasks if t.state not in OPEN_STATES]
-    if shut:
-        raise Conflict(f"任务 {'、'.join(f'#{t.id}（{t.state}）' for t in shut)} 当前状态不能办结")
-    branch = _validate(session, tasks, report, now)
-    return _write(session, tasks, branch, report, now, actor or report.reported_by, None)
+    ctx = ValidationContext(session)
+    plan = _plan_close(ctx, _load_tasks(session, task_ids), report, acting_branch, now)
+    (completion,) = _write(session, ctx, [plan], now, actor)
+    session.commit()
+    return completion
+
+
+def close_many(*, session: Session, items: Sequence[BulkItem], acting_branch: str | None = None,
+               actor: str | None = None, now: datetime | None = None,
+               all_or_nothing: bool = True) -> BulkResult:
+    """Close many events in one transaction; each item is validated like close_tasks.
+
+    All-or-nothing by default: if any item fails, nothing is written and the error lists
+    every failing item with its task ids. With all_or_nothing=False the valid items are
+    written and the failures returned (an error is still raised when none is valid).
+    """
+    now = now or now_utc()
+    if not items:
+        raise ValidationFailed("没有要办结的任务（批量办结至少一项）", field="items")
+    ctx = ValidationContext(session)
+    found = fetch_tasks(session, (i for item in items for i in item.task_ids))
+    ctx.units({t.owner_unit_id for t in found.values()})
+    ctx.rosters({t.owner_unit_id for t in found.values()})
+    claimed: dict[int, str] = {}
+    plans: list[_Plan] = []
+    failures: list[ItemFailure] = []
+    for n, item in enumerate(items, start=1):
+        ref = item.ref or f"第{n}项"
+        label = f"{ref}（任务 {'、'.join(f'#{i}' for i in item.task_ids) or '未填'}）"
+        try:
+            tasks = _pick_tasks(found, item.task_ids)
+            again = [f"#{t.id}（已在{claimed[t.id or 0]}报送）" for t in tasks if t.id in claimed]
+            if again:
+                raise Conflict(f"任务 {'、'.join(again)}在本批中重复出现", field="task")
+            plans.append(_plan_close(ctx, tasks, item.report, acting_branch, now))
+            for t in tasks:
+                claimed[t.id or 0] = ref
+        except DomainError as error:
+            failures.append(ItemFailure(label, tuple(item.task_ids), error))
+    if failures and (all_or_nothing or not plans):
+        raise_bulk(failures, len(items), "批量办结未执行")
+    completions = _write(session, ctx, plans, now, actor)
+    session.commit()
+    return BulkResult(completions, failures)
+
+
+def latest_version(session: Session, completion: Completion) -> Completion:
+    return session.execute(
+        select(Completion).where(Completion.chain_id == completion.chain_id)
+        .order_by(Completion.version.desc()).limit(1)
+    ).scalar_one()
+
+
+def completion_tasks(session: Session, completion_id: int) -> list[Task]:
+    return list(session.execute(
+        select(Task).join(CompletionTask, CompletionTask.task_id == Task.id)
+        .where(CompletionTask.completion_id == completion_id).order_by(Task.id)
+    ).scalars())
 
 
 def correct_completion(*, session: Session, completion_id: int, report: Report,
                        acting_branch: str | None = None, actor: str | None = None,
                        now: datetime | None = None) -> Completion:
-    """Report a corrected version of an event; the earlier version stays readable."""
+    """Report a corrected version of an event; the earlier version stays readable.
+
+    This is also how a returned report is resubmitted: the new version goes back to
+    `submitted`. Correcting an accepted report of a review duty needs review again.
+    """
     now = now or now_utc()
     previous = session.get(Completion, completion_id)
     if previous is None:
         raise NotFound(f"报送记录 #{completion_id} 不存在", field="completion")
-    latest = session.execute(
-        select(Completion).where(Completion.chain_id == previous.chain_id)
-        .order_by(Completion.version.desc()).limit(1)
-    ).scalar_one()
+    latest = latest_version(session, previous)
     if latest.id != previous.id:
-        raise Conflict(f"报送记录 #{completion_id} 已被 #{latest.id}（第{latest.version}版）更正，请在最新版本上更正")
-    task_ids = session.execute(
-        select(CompletionTask.task_id).where(CompletionTask.completion_id == previous.id)
-        .order_by(CompletionTask.task_id)
-    ).scalars().all()
-    tasks = _load_tasks(session, list(task_ids))
+        raise Conflict(f"报送记录 #{completion_id} 已被 #{latest.id}（第{latest.version}版）更正，请在最新版本上更正",
+                       field="completion")
+    tasks = completion_tasks(session, previous.id or 0)
+    ctx = ValidationContext(session)
     _check_access(tasks, acting_branch)
-    branch = _validate(session, tasks, report, now)
-    return _write(session, tasks, branch, report, now, actor or report.reported_by, latest)
+    stuck = [t for t in tasks if t.state not in CORRECTABLE_STATES]
+    if stuck:
+        listed = "、".join(f"#{t.id}（{TASK_STATE.get(t.state, t.state)}）" for t in stuck)
+        raise Conflict(f"报送记录 #{completion_id} 的任务 {listed} 当前状态不能更正", field="completion")
+    _check_one_per_duty(ctx, tasks)
+    branch = _validate(ctx, tasks, report, now)
+    plan = _Plan(tasks, report, branch, latest, any(ctx.duty(t).requires.review for t in tasks))
+    (completion,) = _write(session, ctx, [plan], now, actor)
+    session.commit()
+    return completion

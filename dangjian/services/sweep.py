@@ -9,6 +9,7 @@ from sqlmodel import Session
 
 from dangjian.errors import NotFound
 from dangjian.services import audit
+from dangjian.services.waivers import expire_waivers
 from models import Cycle, Task, TaskState, utcnow
 
 
@@ -17,6 +18,7 @@ class SweepReport:
     cycle_code: str
     as_of: date
     marked_overdue: int
+    waivers_expired: int = 0
 
 
 def sweep_overdue(*, session: Session, cycle_id: int, as_of: date, actor: str = "system") -> SweepReport:
@@ -24,6 +26,7 @@ def sweep_overdue(*, session: Session, cycle_id: int, as_of: date, actor: str = 
     cycle = session.get(Cycle, cycle_id)
     if cycle is None:
         raise NotFound(f"考核周期 #{cycle_id} 不存在")
+    expired = expire_waivers(session=session, as_of=as_of, cycle_id=cycle_id, actor=actor, commit=False)
     result = session.execute(
         update(Task)
         .where(Task.cycle_id == cycle_id, Task.state == TaskState.open, Task.due_on < as_of)
@@ -36,4 +39,5 @@ def sweep_overdue(*, session: Session, cycle_id: int, as_of: date, actor: str = 
                      after={"as_of": as_of, "marked_overdue": marked,
                             "rule": "state=open and due_on < as_of → overdue"})
     session.commit()
-    return SweepReport(cycle_code=cycle.code, as_of=as_of, marked_overdue=marked)
+    return SweepReport(cycle_code=cycle.code, as_of=as_of, marked_overdue=marked,
+                       waivers_expired=expired.expired)
