@@ -1,0 +1,126 @@
+"""`dangjian serve`: every deployment of deployments/prefect.yaml, served in one process.
+
+The embedded default needs no work pool and no worker: Prefect's `serve()` runs each
+deployment's schedule itself. The schedules are read from deployments/prefect.yaml, so
+they are written once, for `prefect deploy` and for `dangjian serve` alike. Entrypoints
+stay module paths (`flows.chase:chase`), never file paths.
+"""
+from __future__ import annotations
+
+import importlib
+from dataclasses import dataclass, field
+from datetime import timedelta
+from pathlib import Path
+from typing import TYPE_CHECKING, Annotated, Any
+
+import typer
+from ruamel.yaml import YAML
+
+import deployments
+from dangjian.cli.app import app, out, prepare_prefect
+from dangjian.errors import ValidationFailed
+
+if TYPE_CHECKING:
+    from prefect.deployments.runner import RunnerDeployment
+
+# `deployments.__path__`, not `__file__`: an editable install may see it as a namespace package.
+PREFECT_YAML = next((Path(p) / "prefect.yaml" for p in deployments.__path__
+                     if (Path(p) / "prefect.yaml").is_file()), Path("deployments/prefect.yaml")).resolve()
+SCHEDULE_KEYS = {"cron", "interval", "rrule", "timezone", "active", "parameters", "day_or", "slug"}
+
+
+@dataclass(frozen=True)
+class ScheduleSpec:
+    cron: str | None = None
+    interval: float | None = None      # seconds
+    rrule: str | None = None
+    timezone: str | None = None
+    active: bool = True
+    parameters: dict[str, Any] = field(default_factory=dict)
+
+
+@dataclass(frozen=True)
+class DeploymentSpec:
+    name: str
+    entrypoint: str                    # "package.module:flow_function"
+    description: str | None
+    parameters: dict[str, Any]
+    schedules: tuple[ScheduleSpec, ...]
+    tags: tuple[str, ...] = ()
+
+
+def read_specs(path: Path = PREFECT_YAML) -> list[DeploymentSpec]:
+    """The deployments of a prefect.yaml, checked enough to serve them."""
+    doc = YAML(typ="safe", pure=True).load(path.read_text(encoding="utf-8")) or {}
+    specs: list[DeploymentSpec] = []
+    for i, raw in enumerate(doc.get("deployments") or [], start=1):
+        name = raw.get("name")
+        entrypoint = raw.get("entrypoint") or ""
+        where = f"{path} 第{i}个部署（{name or '未命名'}）"
+        if not name or ":" not in entrypoint or entrypoint.split(":", 1)[0].endswith(".py") \
+                or "/" in entrypoint:
+            raise ValidationFailed(f"{where}：需要 name，且 entrypoint 必须是模块路径，如 flows.chase:chase",
+                                   field="entrypoint")
+        schedules = []
+        for s in raw.get("schedules") or []:
+            unknown = set(s) - SCHEDULE_KEYS
+            kinds = [k for k in ("cron", "interval", "rrule") if s.get(k) is not None]
+            if unknown or len(kinds) != 1:
+                raise ValidationFailed(f"{where}：每个 schedule 须且只须写 cron、interval、rrule 之一"
+                                       + (f"（未知字段：{'、'.join(sorted(unknown))}）" if unknown else ""),
+                                       field="schedules")
+            schedules.append(ScheduleSpec(
+                cron=s.get("cron"), interval=float(s["interval"]) if s.get("interval") is not None else None,
+                rrule=s.get("rrule"), timezone=s.get("timezone"), active=bool(s.get("active", True)),
+                parameters=dict(s.get("parameters") or {})))
+        specs.append(DeploymentSpec(name=name, entrypoint=entrypoint, description=raw.get("description"),
+                                    parameters=dict(raw.get("parameters") or {}),
+                                    schedules=tuple(schedules), tags=tuple(raw.get("tags") or ())))
+    return specs
+
+
+def load_flow(entrypoint: str) -> Any:
+    module, _, attr = entrypoint.partition(":")
+    return getattr(importlib.import_module(module), attr)
+
+
+def build_deployments(path: Path = PREFECT_YAML) -> list[RunnerDeployment]:
+    """RunnerDeployments for `prefect.serve`, with the yaml's schedules; starts nothing."""
+    from prefect.deployments.runner import EntrypointType
+    from prefect.schedules import Cron, Interval, RRule
+
+    built = []
+    for spec in read_specs(path):
+        schedules = []
+        for s in spec.schedules:
+            common: dict[str, Any] = {"timezone": s.timezone, "active": s.active,
+                                      "parameters": s.parameters}
+            if s.cron is not None:
+                schedules.append(Cron(s.cron, **common))
+            elif s.interval is not None:
+                schedules.append(Interval(timedelta(seconds=s.interval), **common))
+            else:
+                schedules.append(RRule(s.rrule or "", **common))
+        flow = load_flow(spec.entrypoint)
+        built.append(flow.to_deployment(
+            name=spec.name, schedules=schedules or None, parameters=spec.parameters,
+            description=spec.description, tags=list(spec.tags) or None,
+            entrypoint_type=EntrypointType.MODULE_PATH))
+    return built
+
+
+@app.command()
+def serve(
+    prefect_file: Annotated[Path, typer.Option("--prefect-file", help="部署定义文件")] = PREFECT_YAML,
+    limit: Annotated[int | None, typer.Option(help="同时运行的流程数上限")] = None,
+) -> None:
+    """内嵌模式：在本进程中按 deployments/prefect.yaml 的定时（北京时间）运行全部流程。"""
+    prepare_prefect()
+    from prefect import serve as prefect_serve
+
+    built = build_deployments(prefect_file)
+    for spec in read_specs(prefect_file):
+        when = "；".join(f"{s.cron or s.rrule or f'每 {s.interval:g} 秒'}（{s.timezone or 'UTC'}）"
+                        for s in spec.schedules) or "无定时，按需触发"
+        out.print(f"{spec.name}：{spec.description or spec.entrypoint} —— {when}", highlight=False)
+    prefect_serve(*built, limit=limit, print_starting_message=False)

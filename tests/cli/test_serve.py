@@ -1,0 +1,51 @@
+"""`dangjian serve` builds its deployments from deployments/prefect.yaml, the same schedules
+`prefect deploy` uses; building them starts nothing and needs no Prefect server."""
+from __future__ import annotations
+
+from pathlib import Path
+
+import pytest
+from ruamel.yaml import YAML
+
+from dangjian.cli.serve_cmd import PREFECT_YAML, build_deployments, read_specs
+from dangjian.errors import ValidationFailed
+
+ROOT = Path(__file__).resolve().parents[2]
+
+
+def test_serve_reads_the_deployments_yaml_of_the_repository():
+    assert PREFECT_YAML == ROOT / "deployments" / "prefect.yaml"
+
+
+def test_serve_builds_every_deployment_with_the_yamls_cron_and_shanghai_timezone():
+    raw = YAML(typ="safe").load(PREFECT_YAML.read_text(encoding="utf-8"))["deployments"]
+    built = {d.name: d for d in build_deployments()}
+    assert set(built) == {d["name"] for d in raw}
+    assert {"daily-sweep", "daily-chase", "weekly-score-preview", "plan-cycle"} <= set(built)
+    for entry in raw:
+        deployment = built[entry["name"]]
+        module, function = entry["entrypoint"].split(":")
+        assert deployment.entrypoint == f"{module}.{function}"        # a module path, not a file
+        crons = [(s.schedule.cron, s.schedule.timezone) for s in deployment.schedules]
+        assert crons == [(s["cron"], s["timezone"]) for s in entry.get("schedules") or []]
+        assert all(tz == "Asia/Shanghai" for _, tz in crons)
+        assert deployment.work_pool_name is None                      # served, not pooled
+    assert [(s.schedule.cron, s.schedule.timezone) for s in built["daily-chase"].schedules] == [
+        ("0 8 * * *", "Asia/Shanghai")]
+    assert built["plan-cycle"].schedules == []
+    assert built["daily-chase"].description == "每日督办提醒与预警，所有进行中的考核周期"
+
+
+def test_a_file_path_entrypoint_is_refused(tmp_path):
+    bad = tmp_path / "prefect.yaml"
+    bad.write_text("deployments:\n  - name: x\n    entrypoint: flows/chase.py:chase\n", encoding="utf-8")
+    with pytest.raises(ValidationFailed, match="模块路径"):
+        read_specs(bad)
+
+
+def test_a_schedule_needs_exactly_one_of_cron_interval_rrule(tmp_path):
+    bad = tmp_path / "prefect.yaml"
+    bad.write_text("deployments:\n  - name: x\n    entrypoint: flows.chase:chase\n"
+                   "    schedules:\n      - timezone: Asia/Shanghai\n", encoding="utf-8")
+    with pytest.raises(ValidationFailed, match="cron、interval、rrule 之一"):
+        read_specs(bad)
