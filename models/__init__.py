@@ -11,16 +11,48 @@ SQLModel.metadata.naming_convention = {
 }
 
 from models.audit import AuditEvent
+from models.chasing import (ChannelKind, Notification, NotificationChannel, NotificationKind,
+                            NotificationStatus, UnitWarning, WarningKind, WarningLevel)
 from models.completion import Attendance, Completion, CompletionTask, Evidence, Presence
 from models.cycle import Cycle, CycleState, SubjectKind, Task, TaskState
+from models.member_duties import (
+    DuesExemption, DuesIncome, DuesPayment, DuesPaymentMonth, ExemptionKind, IncomeKind, LifeLeave,
+    PaymentMode, Pledge, PledgeKind, PledgeStatus,
+)
 from models.org import Area, Gender, Member, MemberCategory, MemberStatus, Unit, UnitKind
 from models.rules import RuleSetVersion
+from models.review import Review, ReviewDecision, Waiver, WaiverEnd, WaiverKind
 from models.scoring import ScoreLine, ScoreRun, Scorecard
+from models.scoring_inputs import ManualScore, MetricValue
 from models.types import UtcDateTime, utcnow
+from models.web import ApiToken, LoginAttempt, Role, User
 
 __all__ = [
     "Area", "Attendance", "AuditEvent", "Completion", "CompletionTask", "Cycle", "CycleState",
-    "Evidence", "Gender", "Member", "MemberCategory", "MemberStatus", "Presence", "RuleSetVersion",
+    "Evidence", "Gender", "ManualScore", "MetricValue", "Member", "MemberCategory", "MemberStatus", "Presence", "RuleSetVersion",
     "ScoreLine", "ScoreRun", "Scorecard", "SubjectKind", "Task", "TaskState", "Unit", "UnitKind",
     "UtcDateTime", "utcnow",
+    "ChannelKind", "Notification", "NotificationChannel", "NotificationKind",
+    "NotificationStatus", "UnitWarning", "WarningKind", "WarningLevel",
+    "Review", "ReviewDecision", "Waiver", "WaiverEnd", "WaiverKind",
+    "ApiToken", "LoginAttempt", "Role", "User",
+    "DuesExemption", "DuesIncome", "DuesPayment", "DuesPaymentMonth", "ExemptionKind", "IncomeKind",
+    "LifeLeave", "PaymentMode", "Pledge", "PledgeKind", "PledgeStatus",
 ]
+
+
+def _store_enums_as_strings() -> None:
+    """Enum columns are VARCHAR everywhere (as the migrations create them), never native
+    PostgreSQL enum types: adding a state then needs no ALTER TYPE, and bulk inserts on
+    PostgreSQL do not cast to enum types that do not exist."""
+    from sqlalchemy import Enum
+
+    for table in SQLModel.metadata.tables.values():
+        for column in table.columns:
+            if isinstance(column.type, Enum) and column.type.native_enum:
+                column.type = Enum(column.type.enum_class, native_enum=False,
+                                   length=column.type.length, create_constraint=False,
+                                   values_callable=lambda cls: [m.value for m in cls])
+
+
+_store_enums_as_strings()

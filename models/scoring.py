@@ -24,11 +24,12 @@ class ScoreRun(SQLModel, table=True):
 
 
 class Scorecard(SQLModel, table=True):
-    __table_args__ = (UniqueConstraint("run_id", "unit_id", name="uq_scorecard_unit"),)
+    __table_args__ = (UniqueConstraint("run_id", "subject_id", name="uq_scorecard_subject"),)
 
     id: int | None = Field(default=None, primary_key=True)
     run_id: int = Field(foreign_key="score_run.id")
-    unit_id: str = Field(foreign_key="unit.id", max_length=40)
+    unit_id: str = Field(foreign_key="unit.id", max_length=40)   # the unit, or the member's branch
+    subject_id: str = Field(default="", max_length=40)            # the unit or member scored
     street_id: str | None = Field(default=None, max_length=40)
     total: float
     grade: str = Field(max_length=20)

@@ -1,2 +1,6 @@
 """Importing this module registers every command."""
-from dangjian.cli import admin, demo_cmd, flows_cmd, tasks_cmd  # noqa: F401
+from dangjian.cli import admin, demo_cmd, flows_cmd, inputs_cmd, tasks_cmd  # noqa: F401
+from dangjian.cli import review_cmd  # noqa: F401
+from dangjian.cli import member_cmd  # noqa: F401
+from dangjian.cli import web_cmd  # noqa: F401
+from dangjian.cli import chase_cmd, serve_cmd  # noqa: F401

@@ -11,7 +11,7 @@ from sqlmodel import Session
 
 from dangjian.errors import NotFound
 from dangjian.services.cycles import get_cycle
-from models import RuleSetVersion, ScoreLine, ScoreRun, Scorecard, Unit
+from models import Member, RuleSetVersion, ScoreLine, ScoreRun, Scorecard, Unit
 
 SCHEMA = "dangjian.scorecard/1"
 
@@ -41,10 +41,12 @@ def scorecard_document(*, session: Session, cycle_code: str, unit_id: str | None
         select(Scorecard, Unit)
         .join(Unit, Unit.id == Scorecard.unit_id)
         .where(Scorecard.run_id == run.id, Unit.path.startswith(scope.path))
-        .order_by(Scorecard.rank_overall, Scorecard.unit_id)
+        .order_by(Scorecard.rank_overall, Scorecard.subject_id)
     ).all()
     names = dict(session.execute(select(Unit.id, Unit.name).where(
         Unit.id.in_({card.street_id for card, _ in rows if card.street_id}))).all())
+    member_ids = {card.subject_id for card, _ in rows if card.subject_id and card.subject_id != card.unit_id}
+    members = dict(session.execute(select(Member.id, Member.name).where(Member.id.in_(member_ids))).all())
     lines: dict[int, list[dict[str, Any]]] = {}
     if explain and rows:
         for line in session.execute(
@@ -68,10 +70,14 @@ def scorecard_document(*, session: Session, cycle_code: str, unit_id: str | None
         "scope": {"unit_id": scope.id, "unit_name": scope.name},
         "units": [
             {"rank_in_street": card.rank_in_street, "rank_overall": card.rank_overall,
-             "unit_id": unit.id, "unit_name": unit.name, "street_id": card.street_id,
+             "unit_id": card.subject_id or unit.id,
+             "unit_name": members.get(card.subject_id, unit.name) if card.subject_id in members else unit.name,
+             "street_id": card.street_id,
              "street_name": names.get(card.street_id or ""), "total": card.total,
              "grade": card.grade, "designations": list(card.designations),
-             "lines": lines.get(card.id or 0, [])}
+             "lines": lines.get(card.id or 0, []),
+             **({"subject_kind": "member", "branch_id": unit.id, "branch_name": unit.name}
+                if card.subject_id in members else {})}
             for card, unit in rows
         ],
     }

@@ -84,3 +84,20 @@ def test_tasks_not_yet_due_are_neither_lost_nor_gained_in_a_preview(session):
                                                    Scorecard.unit_id == "B1")).scalar_one()
     assert card.metrics["theme_party_day.pending"] == 12
     assert card.metrics["theme_party_day.missed"] == 0
+
+
+def test_scoring_as_of_an_earlier_date_ignores_work_held_after_it(session):
+    c = county(session)
+    cycle = planned_cycle(session, c)
+    t = session.execute(select(Task).where(Task.owner_unit_id == "B2", Task.duty_code == "party_congress")
+                        .order_by(Task.period_start)).scalars().first()
+    close_tasks(session=session, task_ids=[t.id],
+                report=Report(date(2026, 3, 20), "主题", "记录",
+                              [AttendanceEntry(m.id, Presence.present) for m in c.small_members]),
+                now=at(date(2026, 3, 21)))
+    early = score_cycle(session=session, cycle_id=cycle.id, as_of=date(2026, 3, 1))
+    late = score_cycle(session=session, cycle_id=cycle.id, as_of=date(2026, 4, 15))
+    metrics = {run.version: session.execute(select(Scorecard.metrics).where(
+        Scorecard.run_id == run.id, Scorecard.unit_id == "B2")).scalar_one() for run in (early, late)}
+    assert metrics[1]["party_congress.on_time"] == 0 and metrics[1]["party_congress.pending"] == 4
+    assert metrics[2]["party_congress.on_time"] == 1
