@@ -14,14 +14,22 @@ app = typer.Typer(
 org_app = typer.Typer(help="组织机构与党员名册", no_args_is_help=True)
 rules_app = typer.Typer(help="规则集：校验、样例测试、登记", no_args_is_help=True)
 cycle_app = typer.Typer(help="考核周期", no_args_is_help=True)
-tasks_app = typer.Typer(help="任务：查看、办结、更正", no_args_is_help=True)
+tasks_app = typer.Typer(help="任务：查看、报送（办结）、更正/重新报送、批量办结、豁免", no_args_is_help=True)
+review_app = typer.Typer(help="审核：上级组织审核下级支部的报送", no_args_is_help=True)
+members_app = typer.Typer(help="党员：党费、“六个一”承诺、自行脱党预警", no_args_is_help=True)
 app.add_typer(org_app, name="org")
 app.add_typer(rules_app, name="rules")
 app.add_typer(cycle_app, name="cycle")
 app.add_typer(tasks_app, name="tasks")
+channels_app = typer.Typer(help="通知渠道：邮件、企业微信/钉钉群机器人、Webhook", no_args_is_help=True)
+warnings_app = typer.Typer(help="预警：有组织无活动、连续红色、应建未建", no_args_is_help=True)
+app.add_typer(channels_app, name="channels")
+app.add_typer(warnings_app, name="warnings")
+app.add_typer(review_app, name="review")
+app.add_typer(members_app, name="members")
 
 out = Console()
-err = Console(stderr=True)
+err = Console(stderr=True, soft_wrap=True)
 
 
 def prepare_prefect(home: Path | None = None) -> None:
@@ -29,8 +37,11 @@ def prepare_prefect(home: Path | None = None) -> None:
 
     Must run before `prefect` is imported: Prefect reads these settings once.
     """
-    os.environ.setdefault("PREFECT_HOME", str((home or Path(".dangjian") / "prefect").resolve()))
-    os.environ.setdefault("PREFECT_LOGGING_LEVEL", "WARNING")
+    prefect_home = Path(os.environ.setdefault(
+        "PREFECT_HOME", str((home or Path(".dangjian") / "prefect").resolve())))
+    prefect_home.mkdir(parents=True, exist_ok=True)   # Prefect creates only the last level
+    # Failures reach the user as our own Chinese message; Prefect's tracebacks stay in its log.
+    os.environ.setdefault("PREFECT_LOGGING_LEVEL", "CRITICAL")
     os.environ.setdefault("PREFECT_SERVER_ANALYTICS_ENABLED", "false")
     os.environ.setdefault("PREFECT_SERVER_EPHEMERAL_STARTUP_TIMEOUT_SECONDS", "180")
     os.environ.setdefault("PREFECT_CLI_PROMPT", "false")

@@ -101,6 +101,12 @@ def _fill_sheet(ws: Worksheet, name: str, title: str, facts: str,
     ws.freeze_panes = ws.cell(row=HEADER_ROW + 1, column=1)
     ws.auto_filter.ref = f"A{HEADER_ROW}:{last}{HEADER_ROW + max(len(rows), 1)}"
     ws.print_title_rows = f"{HEADER_ROW}:{HEADER_ROW}"
+    # Printed on A4 landscape, every column on one page width (pages run downward).
+    ws.page_setup.orientation = "landscape"
+    ws.page_setup.paperSize = ws.PAPERSIZE_A4
+    ws.page_setup.fitToWidth = 1
+    ws.page_setup.fitToHeight = 0
+    ws.sheet_properties.pageSetUpPr.fitToPage = True
 
 
 def _shown(value: Any, number_format: str | None) -> str:

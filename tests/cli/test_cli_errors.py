@@ -83,3 +83,9 @@ def test_unknown_cycle_names_the_cycles_that_exist(workdir):
     result = run("tasks", "list", "2027", cwd=workdir)
     assert result.returncode == 3
     assert "未知的考核周期：2027" in result.stderr and "2026" in result.stderr
+
+
+def test_sweeping_as_of_a_future_date_is_refused(workdir):
+    result = run("sweep", "2026", "--as-of", "2099-01-01", cwd=workdir)
+    assert result.returncode == 2
+    assert "晚于今天" in result.stderr
