@@ -62,9 +62,7 @@ def _report(held_on: str, topic: str, minutes: str | None, minutes_file: Path | 
     from dangjian.services.closing import Report
 
     if minutes_file is not None:
-        if not minutes_file.is_file():
-            raise ValidationFailed(f"会议记录文件不存在：{minutes_file}", field="minutes-file")
-        minutes = minutes_file.read_text(encoding="utf-8")
+        minutes = _read_text(minutes_file)
     return Report(held_on=parse_shanghai_date(held_on, "held-on"), topic=topic, minutes=minutes or "",
                   attendance=_attendance(attendee, leave, absent), evidence=evidence, reported_by=by)
 

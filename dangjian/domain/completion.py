@@ -25,6 +25,7 @@ class RosterMember:
     name: str
     has_vote: bool               # 正式党员; 预备党员 have no vote
     excused_from_quorum: bool    # approved exclusion from 应到会人数
+    group_id: str | None = None  # the party group (党小组) the member belongs to
 
 
 @dataclass(frozen=True)
@@ -72,3 +73,13 @@ def check_attendance(attendance: Sequence[AttendanceEntry], roster_ids: set[str]
             label = "请假" if entry.presence == Presence.leave else "缺席"
             problems.append(f"{entry.member_id} {label}须填写原因")
     return problems
+
+
+def check_group_attendance(attendance: Sequence[AttendanceEntry], roster: Sequence[RosterMember],
+                           group_names: dict[str, str]) -> list[str]:
+    """A 党小组会 is attended by the members of that group (others may not be recorded)."""
+    in_group = {m.member_id for m in roster if m.group_id in group_names}
+    branch = {m.member_id for m in roster}
+    names = "、".join(group_names.values())
+    return [f"参会人员 {a.member_id} 不是{names}的成员" for a in attendance
+            if a.member_id in branch and a.member_id not in in_group]

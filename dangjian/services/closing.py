@@ -31,6 +31,7 @@ from dangjian.domain.completion import (
     AttendanceEntry,
     RosterMember,
     check_attendance,
+    check_group_attendance,
     check_held_on,
     voting_quorum,
 )
@@ -160,7 +161,8 @@ class ValidationContext:
         for m in rows:
             if m.status in (MemberStatus.full, MemberStatus.probationary):
                 self._rosters[m.unit_id].append(
-                    RosterMember(m.id, m.name, m.status == MemberStatus.full, m.excused_from_quorum))
+                    RosterMember(m.id, m.name, m.status == MemberStatus.full, m.excused_from_quorum,
+                                 m.group_id))
 
     def roster(self, branch_id: str) -> list[RosterMember]:
         self.rosters([branch_id])
@@ -263,6 +265,10 @@ def _validate(ctx: ValidationContext, tasks: Sequence[Task], report: Report, now
         problems += check_held_on(report.held_on, task.period_start, task.period_end,
                                   task.period_label, task.id or 0, today)
     problems += check_attendance(report.attendance, {m.member_id for m in roster})
+    groups = {t.subject_id for t in tasks if t.subject_kind == "unit" and t.subject_id != owner_id}
+    if groups and all(t.subject_id in groups for t in tasks):
+        problems += check_group_attendance(
+            report.attendance, roster, {g: ctx.unit(g).name for g in sorted(groups)})
     for path in report.evidence:
         if not Path(path).is_file():
             problems.append(f"佐证材料文件不存在：{path}")
@@ -289,6 +295,8 @@ def _validate(ctx: ValidationContext, tasks: Sequence[Task], report: Report, now
 
 def _plan_close(ctx: ValidationContext, tasks: list[Task], report: Report, acting_branch: str | None,
                 now: datetime) -> _Plan:
+    if acting_branch is not None and ctx.session.get(Unit, acting_branch) is None:
+        raise NotFound(f"未知的组织：{acting_branch}（--branch 应为本支部的组织编码）", field="branch")
     _check_access(tasks, acting_branch)
     _check_closable(tasks)
     _check_one_per_duty(ctx, tasks)

@@ -10,6 +10,7 @@ from sqlmodel import Session
 from dangjian.errors import NotFound, ValidationFailed
 from dangjian.services.cycles import get_cycle
 from dangjian.services.rule_sets import get_rule_set, load_stored
+from dangjian.labels import TASK_STATE
 from models import Task, TaskState, Unit
 
 
@@ -44,18 +45,23 @@ def list_tasks(*, session: Session, cycle_code: str, unit_id: str | None = None,
             raise NotFound(f"未知的组织：{unit_id}", field="unit")
         query = query.where(Unit.path.startswith(unit.path))
     if state:
+        state = {label: code for code, label in TASK_STATE.items()}.get(state, state)
         if state not in TaskState.__members__:
-            allowed = "、".join(TaskState.__members__)
+            allowed = "、".join(f"{code}（{TASK_STATE.get(code, code)}）" for code in TaskState.__members__)
             raise ValidationFailed(f"未知的任务状态：{state}（可选：{allowed}）", field="state")
         query = query.where(Task.state == state)
     if within:
         query = query.where(Task.period_start <= within, Task.period_end >= within)
+    duty_names = {d.code: d.name for d in load_stored(get_rule_set(session, cycle.rule_set_id)).rule_set.duties}
     if duty_code:
+        duty_code = {name: code for code, name in duty_names.items()}.get(duty_code, duty_code)
+        if duty_code not in duty_names:
+            known = "、".join(f"{c}（{n}）" for c, n in duty_names.items())
+            raise ValidationFailed(f"未知的职责：{duty_code}（本周期的职责：{known}）", field="duty")
         query = query.where(Task.duty_code == duty_code)
     query = query.order_by(Task.due_on, Unit.path, Task.duty_code, Task.subject_id)
     if limit:
         query = query.limit(limit)
-    duty_names = {d.code: d.name for d in load_stored(get_rule_set(session, cycle.rule_set_id)).rule_set.duties}
     return [
         TaskRow(t.id or 0, t.duty_code, duty_names.get(t.duty_code, t.duty_code), t.subject_id, t.owner_unit_id, name, t.period_label,
                 t.period_start, t.period_end, t.due_on, str(t.state), t.done_on)

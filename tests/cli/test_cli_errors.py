@@ -68,7 +68,7 @@ def test_closing_an_unknown_task_exits_non_zero_with_its_id(workdir):
 def test_closing_another_branchs_task_is_forbidden(workdir):
     task_id = first_task(workdir, None, "theme_party_day")
     result = run("tasks", "close", str(task_id), "--held-on", "2026-01-10", "--topic", "主题党日",
-                 "--minutes", "记录", "--attendee", "M0001", "--branch", "NOT-MINE", cwd=workdir)
+                 "--minutes", "记录", "--attendee", "M0001", "--branch", "620621-01-12-ZB", cwd=workdir)
     assert result.returncode == 4
     assert "无权办理" in result.stderr
 
@@ -89,3 +89,11 @@ def test_sweeping_as_of_a_future_date_is_refused(workdir):
     result = run("sweep", "2026", "--as-of", "2099-01-01", cwd=workdir)
     assert result.returncode == 2
     assert "晚于今天" in result.stderr
+
+
+def test_an_unknown_acting_branch_is_named(workdir):
+    task_id = first_task(workdir, None, "theme_party_day")
+    result = run("tasks", "close", str(task_id), "--held-on", "2026-01-10", "--topic", "主题党日",
+                 "--minutes", "记录", "--attendee", "M0001", "--branch", "NOPE", cwd=workdir)
+    assert result.returncode == 3
+    assert "未知的组织：NOPE" in result.stderr

@@ -198,3 +198,16 @@ def test_a_correction_is_a_new_version_and_keeps_the_old_one(session, world):
     with pytest.raises(Conflict):
         correct_completion(session=session, completion_id=first.id,
                            report=report(date(2026, 3, 9), c.big_members), now=at(date(2026, 3, 12)))
+
+
+def test_a_party_group_meeting_records_only_members_of_that_group(session, world):
+    c, cycle = world
+    t = task(session, cycle, "group_meeting", "G1", date(2026, 3, 1))
+    outsider = c.big_members[5]          # in the branch, not in 第一党小组
+    with pytest.raises(ValidationFailed) as error:
+        close_tasks(session=session, task_ids=[t.id],
+                    report=report(date(2026, 3, 10), c.big_members[:4] + [outsider]),
+                    now=at(date(2026, 3, 11)))
+    assert f"{outsider.id} 不是第一党小组的成员" in str(error.value)
+    close_tasks(session=session, task_ids=[t.id], report=report(date(2026, 3, 10), c.big_members[:4]),
+                now=at(date(2026, 3, 11)))
