@@ -1,4 +1,4 @@
-"""Party member development process and district targets
+"""Party member development process (发展党员)
 
 Revision ID: 0007
 Revises: 0006
