@@ -1,21 +1,41 @@
-"""Plan a cycle: every duty of its rule set × every unit that owes it × every period."""
+"""Plan a cycle: every duty of its rule set × every unit or member that owes it × every period.
+
+Run without a cycle (the monthly schedule) it re-plans every open cycle as of today, so
+members who joined or moved and branches that gained a committee owe the periods not yet
+started; started periods are never touched.
+"""
 from __future__ import annotations
+
+from datetime import date
 
 from prefect import flow, task
 
-from dangjian.services.cycles import get_cycle
+from dangjian.services.cycles import get_cycle, list_cycles
 from dangjian.services.planning import plan_cycle as plan_cycle_service
 from flows._session import session_scope
+from models import CycleState
 
 
 @task(name="plan-cycle-tasks")
-def plan_tasks(cycle_code: str) -> dict[str, int]:
+def plan_tasks(cycle_code: str, as_of: str | None = None) -> dict[str, int]:
     with session_scope() as session:
         cycle = get_cycle(session, cycle_code)
-        report = plan_cycle_service(session=session, cycle_id=cycle.id or 0, actor="flow:plan_cycle")
-    return {"added": report.added, "total": report.total}
+        report = plan_cycle_service(session=session, cycle_id=cycle.id or 0,
+                                    as_of=date.fromisoformat(as_of) if as_of else None,
+                                    actor="flow:plan_cycle")
+    return {"added": report.added, "total": report.total,
+            "not_applicable": report.not_applicable}
 
 
-@flow(name="plan-cycle", description="按规则集为考核周期生成全部任务（幂等：重复运行不新增）")
-def plan_cycle(cycle_code: str) -> dict[str, int]:
-    return plan_tasks(cycle_code)
+@task(name="open-cycles-to-plan")
+def open_cycles() -> list[str]:
+    with session_scope() as session:
+        return [c.code for c in list_cycles(session) if c.state == CycleState.open]
+
+
+@flow(name="plan-cycle", description="按规则集为考核周期生成任务（幂等）；不指定周期时按当日重排所有进行中的周期")
+def plan_cycle(cycle_code: str | None = None, as_of: str | None = None) -> dict[str, int] | dict[str, dict[str, int]]:
+    """`as_of` (a Shanghai date) limits re-planning to periods starting after it."""
+    if cycle_code:
+        return plan_tasks(cycle_code, as_of)
+    return {code: plan_tasks(code, as_of) for code in open_cycles()}

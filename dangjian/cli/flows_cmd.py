@@ -30,13 +30,27 @@ def _as_of(text: str | None) -> str | None:
 
 
 @app.command()
-def plan(cycle: Annotated[str, typer.Argument(help="考核周期编码")]) -> None:
-    """运行计划流程：为周期生成全部任务（幂等）。"""
+def plan(cycle: Annotated[str | None, typer.Argument(help="考核周期编码；省略则重排所有进行中的周期")] = None,
+         as_of: AsOf = None) -> None:
+    """运行计划流程：为周期生成任务（幂等）；周期已开始时只影响 --as-of（默认今天）之后开始的周期。"""
     prepare_prefect()
     from flows.plan_cycle import plan_cycle
 
-    result = plan_cycle(cycle)
-    out.print(f"计划完成：新增任务 {result['added']} 条，共 {result['total']} 条")
+    result = plan_cycle(cycle, _as_of(as_of))
+    for code, report in ({cycle: result} if cycle else result).items():
+        out.print(f"周期 {code}：新增任务 {report['added']} 条，共 {report['total']} 条；"
+                  f"改为不适用 {report['not_applicable']} 条")
+
+
+@app.command("close-cycle")
+def close_cycle_cmd(cycle: Annotated[str, typer.Argument(help="考核周期编码")], as_of: AsOf = None) -> None:
+    """结束考核周期：未完成任务记为未完成，关闭周期并生成最终评分（待发布）。"""
+    prepare_prefect()
+    from flows.close_cycle import close_cycle
+
+    result = close_cycle(cycle, _as_of(as_of))[cycle]
+    out.print(f"周期 {cycle} 已结束：记为未完成 {result['missed']} 条；最终评分为第 {result['score_version']} 版"
+              f"（未发布，审阅后运行 dangjian publish {cycle} --version {result['score_version']}）")
 
 
 @app.command()
