@@ -97,3 +97,20 @@ def test_an_unknown_acting_branch_is_named(workdir):
                  "--minutes", "记录", "--attendee", "M0001", "--branch", "NOPE", cwd=workdir)
     assert result.returncode == 3
     assert "未知的组织：NOPE" in result.stderr
+
+
+def test_what_if_with_a_broken_draft_shows_its_errors_and_writes_nothing(workdir, tmp_path):
+    draft = tmp_path / "draft.yaml"
+    draft.write_text(RULES.read_text(encoding="utf-8").replace("method: duty_deduction", "method: duty_deductoin", 1),
+                     encoding="utf-8")
+    result = run("score", "2026", "--rules", str(draft), "--what-if", "--as-of", "2026-06-30", cwd=workdir)
+    assert result.returncode == 2
+    assert "draft.yaml:" in result.stderr and "duty_deductoin" in result.stderr
+
+
+def test_what_if_with_a_valid_draft_lists_every_branch(workdir, tmp_path):
+    draft = tmp_path / "draft.yaml"
+    draft.write_text(RULES.read_text(encoding="utf-8").replace("missed: 5", "missed: 6", 1), encoding="utf-8")
+    result = run("score", "2026", "--rules", str(draft), "--what-if", "--as-of", "2026-06-30", cwd=workdir)
+    assert result.returncode == 0, result.stderr
+    assert "共 12 个单位" in result.stdout and "未写入任何评分结果" in result.stdout
