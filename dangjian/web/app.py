@@ -1,0 +1,159 @@
+"""The web app: `create_app()` builds FastAPI with server-rendered pages (Jinja2) and a JSON
+API under /api, on the same services the CLI uses.
+
+    from dangjian.web import create_app
+    app = create_app()                       # engine and settings from the environment
+    app = create_app(engine=e, config=c)     # tests
+"""
+from __future__ import annotations
+
+import logging
+from collections.abc import Callable
+from datetime import datetime
+from pathlib import Path
+from time import perf_counter
+from typing import Any
+
+from fastapi import FastAPI, Request
+from fastapi.exceptions import RequestValidationError
+from fastapi.responses import JSONResponse, Response
+from fastapi.staticfiles import StaticFiles
+from fastapi.templating import Jinja2Templates
+from sqlalchemy import Engine
+
+from dangjian.clock import now_utc
+from dangjian.errors import DomainError
+from dangjian.web import filters
+from dangjian.web.config import WebConfig, config_from_env
+from dangjian.web.deps import LoginRequired, error_page, login_redirect
+from dangjian.web.security import COOKIE, BlobSigner, Signer, new_session
+
+HERE = Path(__file__).resolve().parent
+log = logging.getLogger("dangjian.web")
+
+SECURITY_HEADERS = {
+    "X-Content-Type-Options": "nosniff",
+    "X-Frame-Options": "DENY",
+    "Referrer-Policy": "same-origin",
+    # Scripts only from our own static files; ECharts sets inline styles, hence style-src.
+    "Content-Security-Policy": ("default-src 'self'; script-src 'self'; style-src 'self' 'unsafe-inline'; "
+                                "img-src 'self' data: blob:; object-src 'none'; frame-ancestors 'none'; "
+                                "base-uri 'none'; form-action 'self'"),
+}
+
+
+class BodyLimit:
+    """Refuse request bodies above a size with 413 before they are parsed or spooled."""
+
+    def __init__(self, app: Any, limit: int):
+        self.app, self.limit = app, limit
+
+    async def __call__(self, scope: Any, receive: Any, send: Any) -> None:
+        if scope["type"] != "http":
+            return await self.app(scope, receive, send)
+        length = dict(scope.get("headers") or []).get(b"content-length")
+        if length is not None and length.isdigit() and int(length) > self.limit:
+            return await _too_large(self.limit, send)
+        seen = 0
+
+        async def limited() -> Any:
+            nonlocal seen
+            message = await receive()
+            if message["type"] == "http.request":
+                seen += len(message.get("body", b""))
+                if seen > self.limit:
+                    raise _TooLarge()
+            return message
+
+        try:
+            await self.app(scope, limited, send)
+        except _TooLarge:
+            await _too_large(self.limit, send)
+
+
+class _TooLarge(Exception):
+    pass
+
+
+async def _too_large(limit: int, send: Any) -> None:
+    body = f"上传内容过大：单次提交不能超过 {limit // (1024 * 1024)} MB".encode()
+    await send({"type": "http.response.start", "status": 413,
+                "headers": [(b"content-type", b"text/plain; charset=utf-8"),
+                            (b"content-length", str(len(body)).encode())]})
+    await send({"type": "http.response.body", "body": body})
+
+
+def create_app(*, engine: Engine | None = None, config: WebConfig | None = None,
+               clock: Callable[[], datetime] | None = None) -> FastAPI:
+    if engine is None:
+        from dangjian.db import get_engine
+
+        engine = get_engine()
+    config = config or config_from_env()
+    app = FastAPI(title="dangjian 社区党建", version="1", openapi_url="/api/openapi.json",
+                  docs_url=None, redoc_url=None,
+                  description="社区党建工作流与考核引擎的 JSON API。用 `Authorization: Bearer <令牌>` 调用；"
+                              "令牌在网页“我的账号”中创建，或用 `dangjian users token`。")
+    app.state.engine = engine
+    app.state.config = config
+    app.state.clock = clock or now_utc
+    app.state.signer = Signer(config.secret_key, config.session_hours * 3600)
+    app.state.flash_signer = BlobSigner(config.secret_key, "flash")
+    templates = Jinja2Templates(directory=str(HERE / "templates"))
+    filters.install(templates.env)
+    app.state.templates = templates
+    app.mount("/static", StaticFiles(directory=str(HERE / "static")), name="static")
+
+    @app.middleware("http")
+    async def session_cookie(request: Request, call_next: Any) -> Response:
+        started = perf_counter()
+        sess = app.state.signer.load(request.cookies.get(COOKIE))
+        fresh = sess is None
+        request.state.sess = sess or new_session()
+        request.state.new_cookie = fresh
+        response: Response = await call_next(request)
+        if getattr(request.state, "new_cookie", False) and not request.url.path.startswith(("/static", "/api")):
+            _set_session_cookie(app, response, request.state.sess)
+        for name, value in SECURITY_HEADERS.items():
+            response.headers.setdefault(name, value)
+        if not request.url.path.startswith("/static"):
+            response.headers.setdefault("Cache-Control", "no-store")
+            # Until the response starts; streamed files (exports, evidence) continue after it.
+            response.headers["Server-Timing"] = f"app;dur={(perf_counter() - started) * 1000:.1f}"
+        return response
+
+    @app.exception_handler(LoginRequired)
+    async def _login(request: Request, _exc: LoginRequired) -> Response:
+        if request.url.path.startswith("/api"):
+            return JSONResponse({"error": "未登录或令牌无效", "details": []}, status_code=401,
+                                headers={"WWW-Authenticate": "Bearer"})
+        return login_redirect(request)
+
+    @app.exception_handler(DomainError)
+    async def _domain(request: Request, exc: DomainError) -> Response:
+        if request.url.path.startswith("/api"):
+            return JSONResponse({"error": exc.message, "details": exc.details, "field": exc.field},
+                                status_code=exc.status)
+        return error_page(request, exc, getattr(request.state, "principal", None))
+
+    @app.exception_handler(RequestValidationError)
+    async def _invalid(request: Request, exc: RequestValidationError) -> Response:
+        details = [f"{'.'.join(str(x) for x in e.get('loc', ()))}：{e.get('msg')}" for e in exc.errors()]
+        if request.url.path.startswith("/api"):
+            return JSONResponse({"error": "请求参数有误", "details": details}, status_code=422)
+        return error_page(request, DomainError("请求参数有误", details=details))
+
+    from dangjian.web.routes import admin, api, auth, leader, review, secretary
+
+    for module in (auth, secretary, review, leader, admin):
+        app.include_router(module.router, include_in_schema=False)
+    app.include_router(api.router, prefix="/api")
+    app.add_middleware(BodyLimit, limit=config.max_request_bytes)
+    return app
+
+
+def _set_session_cookie(app: FastAPI, response: Response, sess: Any) -> None:
+    cfg = app.state.config
+    response.set_cookie(COOKIE, app.state.signer.dump(sess), httponly=True, samesite="lax",
+                        secure=cfg.secure_cookies, path="/",
+                        max_age=cfg.session_hours * 3600 if sess.user_id is not None else None)

@@ -1,0 +1,59 @@
+"""Web settings (DANGJIAN_WEB_*). The signing key comes from the environment or a key
+file created once with mode 600; it is never written to the database or logs."""
+from __future__ import annotations
+
+import os
+import secrets
+from pathlib import Path
+
+from pydantic import BaseModel
+from pydantic_settings import BaseSettings, SettingsConfigDict
+
+
+class WebSettings(BaseSettings):
+    model_config = SettingsConfigDict(env_prefix="DANGJIAN_WEB_", extra="ignore")
+
+    secret_key: str | None = None
+    secret_file: Path = Path(".dangjian/web-secret")
+    # Send cookies only over HTTPS; turn off only for local http://localhost use.
+    secure_cookies: bool = True
+    session_hours: int = 12
+    max_upload_mb: int = 10          # per evidence file
+    max_request_mb: int = 60         # whole request body
+    # Behind a reverse proxy that sets X-Forwarded-For, count attempts per client address.
+    trust_forwarded_for: bool = False
+
+
+class WebConfig(BaseModel):
+    secret_key: str
+    secure_cookies: bool = True
+    session_hours: int = 12
+    max_upload_bytes: int = 10 * 1024 * 1024
+    max_request_bytes: int = 60 * 1024 * 1024
+    trust_forwarded_for: bool = False
+
+
+def load_secret(settings: WebSettings) -> str:
+    if settings.secret_key:
+        if len(settings.secret_key) < 32:
+            raise SystemExit("DANGJIAN_WEB_SECRET_KEY 至少 32 个字符")
+        return settings.secret_key
+    path = settings.secret_file
+    if path.exists():
+        return path.read_text(encoding="ascii").strip()
+    path.parent.mkdir(parents=True, exist_ok=True)
+    key = secrets.token_urlsafe(48)
+    fd = os.open(path, os.O_WRONLY | os.O_CREAT | os.O_EXCL, 0o600)
+    with os.fdopen(fd, "w", encoding="ascii") as f:
+        f.write(key + "\n")
+    return key
+
+
+def config_from_env(*, secure_cookies: bool | None = None) -> WebConfig:
+    s = WebSettings()
+    return WebConfig(
+        secret_key=load_secret(s),
+        secure_cookies=s.secure_cookies if secure_cookies is None else secure_cookies,
+        session_hours=s.session_hours, max_upload_bytes=s.max_upload_mb * 1024 * 1024,
+        max_request_bytes=s.max_request_mb * 1024 * 1024, trust_forwarded_for=s.trust_forwarded_for,
+    )

@@ -1,0 +1,1 @@
+"""Routes per area: auth, secretary, review, leader, admin, and the JSON API."""
