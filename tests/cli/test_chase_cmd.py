@@ -4,42 +4,20 @@ from __future__ import annotations
 import os
 import subprocess
 import sys
-from pathlib import Path
 
 import pytest
 
+from tests.support.cli import demo_county_with_cycle, run
+
 from tests.support.sinks import WebhookSink
 
-ROOT = Path(__file__).resolve().parents[2]
-DEMO = ROOT / "dangjian" / "demo" / "data"
-RULES = ROOT / "rules" / "sets" / "community_branch_basic.yaml"
 BRANCH = "620621-01-01-ZB"          # 东关社区党支部 in the demo county
 COMMUNITY = "620621-01-01"
 
 
-def run(*args: str, cwd: Path, timeout: int = 120) -> subprocess.CompletedProcess[str]:
-    env = {**os.environ, "DANGJIAN_DATABASE_URL": f"sqlite:///{cwd / 'cli.db'}",
-           "DANGJIAN_FILES_DIR": str(cwd / "files"), "NO_COLOR": "1", "COLUMNS": "250",
-           "PREFECT_HOME": str(cwd / "prefect")}
-    return subprocess.run([sys.executable, "-m", "dangjian", *args], cwd=cwd, env=env,
-                          capture_output=True, text=True, timeout=timeout, check=False)
-
-
 @pytest.fixture(scope="module")
 def workdir(tmp_path_factory):
-    d = tmp_path_factory.mktemp("chase-cli")
-    assert run("init", cwd=d).returncode == 0
-    assert run("org", "import", str(DEMO / "units.csv"), str(DEMO / "members.csv"), cwd=d).returncode == 0
-    created = run("cycle", "create", "2026", "--name", "2026年度考核", "--rules", str(RULES),
-                  "--root", "620621", "--start", "2026-01-01", "--end", "2026-12-31", cwd=d)
-    assert created.returncode == 0, created.stderr
-    code = ("from dangjian.db import session_scope\n"
-            "from dangjian.services.cycles import get_cycle\n"
-            "from dangjian.services.planning import plan_cycle\n"
-            "with session_scope() as s: plan_cycle(session=s, cycle_id=get_cycle(s, '2026').id)\n")
-    env = {**os.environ, "DANGJIAN_DATABASE_URL": f"sqlite:///{d / 'cli.db'}"}
-    subprocess.run([sys.executable, "-c", code], cwd=d, env=env, check=True, timeout=120)
-    return d
+    return demo_county_with_cycle(tmp_path_factory.mktemp("chase-cli"))
 
 
 def test_a_channel_is_added_and_listed_with_its_secret_masked(workdir):

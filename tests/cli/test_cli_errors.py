@@ -1,49 +1,23 @@
 """The command line as users run it: exit codes and Chinese messages on bad input."""
 from __future__ import annotations
 
-import os
-import subprocess
-import sys
 from pathlib import Path
 
 import pytest
 
-ROOT = Path(__file__).resolve().parents[2]
-DEMO = ROOT / "dangjian" / "demo" / "data"
-RULES = ROOT / "rules" / "sets" / "community_branch_basic.yaml"
-
-
-def run(*args: str, cwd: Path) -> subprocess.CompletedProcess[str]:
-    env = {**os.environ, "DANGJIAN_DATABASE_URL": f"sqlite:///{cwd / 'cli.db'}",
-           "DANGJIAN_FILES_DIR": str(cwd / "files"), "NO_COLOR": "1", "COLUMNS": "200"}
-    return subprocess.run([sys.executable, "-m", "dangjian", *args], cwd=cwd, env=env,
-                          capture_output=True, text=True, timeout=120)
+from tests.support.cli import RULES, demo_county_with_cycle, listed_task_ids, run
 
 
 @pytest.fixture(scope="module")
 def workdir(tmp_path_factory):
-    d = tmp_path_factory.mktemp("cli")
-    assert run("init", cwd=d).returncode == 0
-    assert run("org", "import", str(DEMO / "units.csv"), str(DEMO / "members.csv"), cwd=d).returncode == 0
-    created = run("cycle", "create", "2026", "--name", "2026年度考核", "--rules", str(RULES),
-                  "--root", "620621", "--start", "2026-01-01", "--end", "2026-12-31", cwd=d)
-    assert created.returncode == 0, created.stderr
-    # Planning through the service keeps this module free of the Prefect server.
-    code = ("from dangjian.db import session_scope\n"
-            "from dangjian.services.cycles import get_cycle\n"
-            "from dangjian.services.planning import plan_cycle\n"
-            "with session_scope() as s: plan_cycle(session=s, cycle_id=get_cycle(s, '2026').id)\n")
-    env = {**os.environ, "DANGJIAN_DATABASE_URL": f"sqlite:///{d / 'cli.db'}"}
-    subprocess.run([sys.executable, "-c", code], cwd=d, env=env, check=True, timeout=120)
-    return d
+    return demo_county_with_cycle(tmp_path_factory.mktemp("cli"))
 
 
 def first_task(workdir: Path, branch: str | None, duty: str) -> int:
     unit = ["--unit", branch] if branch else []
     listing = run("tasks", "list", "2026", *unit, "--duty", duty, "--limit", "1", cwd=workdir)
     assert listing.returncode == 0, listing.stderr
-    row = next(line for line in listing.stdout.splitlines() if line.strip("│ ").split(" ")[0].isdigit())
-    return int(row.strip("│ ").split(" ")[0])
+    return listed_task_ids(listing.stdout)[0]
 
 
 def test_rules_check_reports_file_line_and_column_and_fails(tmp_path):

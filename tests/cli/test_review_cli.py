@@ -1,47 +1,26 @@
 """The review loop, bulk close and waivers as users run them: exit codes and Chinese messages."""
 from __future__ import annotations
 
-import os
 import re
-import subprocess
-import sys
 from datetime import date, timedelta
 from pathlib import Path
 
 import pytest
 
+from tests.support.cli import demo_county_with_cycle, listed_task_ids, run
+
 from tests.services.test_review import review_rules
 
-ROOT = Path(__file__).resolve().parents[2]
-DEMO = ROOT / "dangjian" / "demo" / "data"
 BRANCH = "620621-01-01-ZB"       # 东关社区党支部
 STREET = "620621-01"             # 三雷镇社区党总支, above it
 SIBLING = "620621-01-02"         # 西关社区, not above it
 MEMBERS = "M0001,M0002,M0004,M0005"
 
 
-def run(*args: str, cwd: Path) -> subprocess.CompletedProcess[str]:
-    env = {**os.environ, "DANGJIAN_DATABASE_URL": f"sqlite:///{cwd / 'cli.db'}",
-           "DANGJIAN_FILES_DIR": str(cwd / "files"), "NO_COLOR": "1", "COLUMNS": "250"}
-    return subprocess.run([sys.executable, "-m", "dangjian", *args], cwd=cwd, env=env,
-                          capture_output=True, text=True, timeout=120)
-
-
 @pytest.fixture(scope="module")
 def workdir(tmp_path_factory):
     d = tmp_path_factory.mktemp("review_cli")
-    assert run("init", cwd=d).returncode == 0
-    assert run("org", "import", str(DEMO / "units.csv"), str(DEMO / "members.csv"), cwd=d).returncode == 0
-    created = run("cycle", "create", "2026", "--name", "2026年度考核", "--rules", str(review_rules(d)),
-                  "--root", "620621", "--start", "2026-01-01", "--end", "2026-12-31", cwd=d)
-    assert created.returncode == 0, created.stderr
-    code = ("from dangjian.db import session_scope\n"
-            "from dangjian.services.cycles import get_cycle\n"
-            "from dangjian.services.planning import plan_cycle\n"
-            "with session_scope() as s: plan_cycle(session=s, cycle_id=get_cycle(s, '2026').id)\n")
-    env = {**os.environ, "DANGJIAN_DATABASE_URL": f"sqlite:///{d / 'cli.db'}"}
-    subprocess.run([sys.executable, "-c", code], cwd=d, env=env, check=True, timeout=120)
-    return d
+    return demo_county_with_cycle(d, review_rules(d))
 
 
 def task_ids(workdir: Path, duty: str, limit: int, unit: str = BRANCH, state: str | None = None) -> list[int]:
@@ -49,8 +28,7 @@ def task_ids(workdir: Path, duty: str, limit: int, unit: str = BRANCH, state: st
     listing = run("tasks", "list", "2026", "--unit", unit, "--duty", duty, "--limit", str(limit), *extra,
                   cwd=workdir)
     assert listing.returncode == 0, listing.stderr
-    return [int(line.strip("│ ").split(" ")[0]) for line in listing.stdout.splitlines()
-            if line.strip("│ ").split(" ")[0].isdigit()]
+    return listed_task_ids(listing.stdout)
 
 
 def completion_id(text: str) -> int:
