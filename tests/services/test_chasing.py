@@ -13,7 +13,6 @@ from pathlib import Path
 import pytest
 from sqlalchemy import select
 
-from dangjian.domain.completion import AttendanceEntry
 from dangjian.errors import Conflict, ValidationFailed
 from dangjian.services.chasing import send_reminders
 from dangjian.services.closing import Report, close_tasks
@@ -21,9 +20,9 @@ from dangjian.services.cycles import create_cycle
 from dangjian.services.notify import add_channel, list_channels, mail_settings, masked
 from dangjian.services.planning import plan_cycle
 from dangjian.services.rule_sets import register_rule_set
-from models import ChannelKind, Cycle, Notification, NotificationStatus, Presence, Task
+from models import ChannelKind, Cycle, Notification, NotificationStatus, Task
 from rules.loader import RuleSetError, load_rule_set_file
-from tests.support.builders import RULES, at, county, planned_cycle
+from tests.support.builders import present_for, RULES, at, county, planned_cycle
 from tests.support.sinks import SmtpSink, WebhookSink
 
 ROOT = Path(__file__).resolve().parents[2]
@@ -53,8 +52,7 @@ def report_through(session, cycle, owner, members, through: date, *, skip=()):
         if (t.duty_code, t.period_label) in skip:
             continue
         close_tasks(session=session, task_ids=[t.id],
-                    report=Report(t.period_end, "主题", "记录",
-                                  [AttendanceEntry(m.id, Presence.present) for m in members]),
+                    report=Report(t.period_end, "主题", "记录", present_for(t, members)),
                     now=at(t.period_end))
 
 

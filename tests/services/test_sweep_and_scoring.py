@@ -8,7 +8,7 @@ from dangjian.services.scorecards import scorecard_document
 from dangjian.services.scoring import score_cycle
 from dangjian.services.sweep import sweep_overdue
 from models import Presence, ScoreLine, Scorecard, Task, TaskState
-from tests.support.builders import at, county, planned_cycle
+from tests.support.builders import present_for, at, county, planned_cycle
 
 
 def close_all(session, cycle, owner, members, *, skip=()):
@@ -19,8 +19,7 @@ def close_all(session, cycle, owner, members, *, skip=()):
         if t.duty_code in skip:
             continue
         close_tasks(session=session, task_ids=[t.id],
-                    report=Report(t.period_end, "主题", "记录",
-                                  [AttendanceEntry(m.id, Presence.present) for m in members]),
+                    report=Report(t.period_end, "主题", "记录", present_for(t, members)),
                     now=at(t.period_end))
 
 

@@ -11,7 +11,7 @@ from dangjian.services.chasing import list_warnings, raise_warnings, send_warnin
 from dangjian.services.notify import add_channel
 from models import ChannelKind, MemberStatus, Task, UnitKind, UnitWarning, WarningKind, WarningLevel
 from tests.services.test_chasing import report_through
-from tests.support.builders import at, county, member, planned_cycle, unit
+from tests.support.builders import present_for, at, county, member, planned_cycle, unit
 from tests.support.sinks import WebhookSink
 
 
@@ -26,16 +26,14 @@ def open_warnings(session, kind: WarningKind) -> dict[str, WarningLevel]:
 
 
 def report_one(session, cycle, owner, members, duty, period, held=None):
-    from dangjian.domain.completion import AttendanceEntry
     from dangjian.services.closing import Report, close_tasks
-    from models import Presence
 
     task = session.execute(select(Task).where(Task.cycle_id == cycle.id, Task.owner_unit_id == owner,
                                               Task.duty_code == duty, Task.period_label == period)
                            ).scalar_one()
     held = held or min(task.period_end, task.period_start.replace(day=10))
     close_tasks(session=session, task_ids=[task.id],
-                report=Report(held, "主题", "记录", [AttendanceEntry(m.id, Presence.present) for m in members]),
+                report=Report(held, "主题", "记录", present_for(task, members)),
                 now=at(held))
 
 

@@ -79,3 +79,14 @@ def planned_cycle(session: Session, c: County, code: str = "2026") -> Cycle:
 def at(day: date, hour: int = 20) -> datetime:
     """An aware instant on a Shanghai calendar day (reports are made in the evening)."""
     return datetime.combine(day, time(hour), tzinfo=SHANGHAI)
+
+
+def present_for(task, members):
+    """Everyone eligible for the task's meeting, present: a party group's own members for a
+    党小组会, the whole branch otherwise."""
+    from dangjian.domain.completion import AttendanceEntry
+    from models import Presence
+
+    if task.subject_id != task.owner_unit_id:
+        members = [m for m in members if m.group_id == task.subject_id]
+    return [AttendanceEntry(m.id, Presence.present) for m in members]
