@@ -1,6 +1,5 @@
 """Declared metric values, manual scores, re-scoring under new rules, what-if and publishing."""
 from datetime import date
-from pathlib import Path
 
 import pytest
 from sqlalchemy import func, select
