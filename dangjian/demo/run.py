@@ -2,7 +2,7 @@
 
 A fresh database in the demo directory, the county roster through the same import users
 run, cycle 2026 under the shipped rule set, planning, a simulated year of reporting, the
-sweep and scoring through real Prefect flows, a ranked scorecard on screen and in xlsx.
+sweep and the cycle's end (final score) through real Prefect flows, a ranked scorecard on screen and in xlsx.
 """
 from __future__ import annotations
 
@@ -76,8 +76,9 @@ def run_demo(paths: DemoPaths, console: Console) -> float:
     from dangjian.services.org_import import import_org
     from dangjian.services.rule_sets import register_rule_set
     from dangjian.services.scorecards import scorecard_document
+    from dangjian.services.scoring import publish_run
+    from flows.close_cycle import close_cycle
     from flows.plan_cycle import plan_cycle
-    from flows.score_cycle import score_cycle
     from flows.sweep_overdue import sweep_overdue
 
     step = console.rule
@@ -110,11 +111,15 @@ def run_demo(paths: DemoPaths, console: Console) -> float:
     for line in stats.rejected:
         console.print(f"[yellow]被拒绝的报送：[/yellow]{line}", highlight=False)
 
-    step("5. 督办流程与评分流程（Prefect）")
+    step("5. 督办流程与周期结束流程（Prefect）：逾期、未完成、最终评分")
     swept = sweep_overdue(CYCLE_CODE, SCORING_DAY.isoformat())
     console.print(f"截至 {SCORING_DAY}：标记逾期未完成任务 {swept[CYCLE_CODE]} 条")
-    scored = score_cycle(CYCLE_CODE, SCORING_DAY.isoformat(), False)
-    console.print(f"评分完成：第 {scored['version']} 版")
+    ended = close_cycle(CYCLE_CODE, SCORING_DAY.isoformat())[CYCLE_CODE]
+    with session_scope() as session:
+        publish_run(session=session, cycle_id=cycle.id or 0, version=ended["score_version"],
+                    actor="区委组织部（演示）")
+    console.print(f"周期结束：未完成任务 {ended['missed']} 条记为未完成；"
+                  f"最终评分第 {ended['score_version']} 版已发布")
 
     step("6. 评分排名")
     with session_scope() as session:
