@@ -131,6 +131,9 @@ def test_cycle_create_plan_score_publish(login, session: Session, world: World) 
     assert published.status_code == 303
     assert session.execute(select(ScoreRun.published)).scalar_one() is True
     assert "已发布" in admin.get("/admin/cycles").text
+    early = admin.post("/admin/cycles/2026/close", data={"csrf_token": token})
+    assert early.status_code == 409 and "2026-12-31 才结束" in early.text     # the app's today is 2026-11-24
+    assert session.execute(select(Cycle.state).where(Cycle.code == "2026")).scalar_one() == "open"
 
 
 def test_accounts(login, session: Session, world: World) -> None:  # type: ignore[no-untyped-def]

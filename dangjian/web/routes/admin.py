@@ -1,6 +1,6 @@
 """District administrators: the organisation tree and rosters (import with row errors),
 rule sets (check with line numbers, run the examples, what-if against a cycle, register),
-cycles (create, plan, score, publish) and accounts."""
+cycles (create, plan, score, publish, close) and accounts."""
 from __future__ import annotations
 
 import tempfile
@@ -14,7 +14,7 @@ from sqlmodel import Session
 from starlette.datastructures import FormData, UploadFile
 
 from dangjian.errors import DomainError, ValidationFailed
-from dangjian.services import access, cycles, org_import, planning, rule_sets, scoring, users
+from dangjian.services import access, cycle_end, cycles, org_import, planning, rule_sets, scoring, users
 from dangjian.services.access import Principal
 from dangjian.web import uploads, views
 from dangjian.web.deps import (
@@ -276,6 +276,20 @@ def cycle_publish(code: str, request: Request, form: FormData = Depends(csrf_for
         return render(request, "admin/cycles.html", {**_cycles_context(db, p), "error": error},
                       status_code=error.status, p=p)
     return redirect(request, "/admin/cycles", f"{cycle.name}：第 {run.version} 版评分已发布")
+
+
+@router.post("/cycles/{code}/close")
+def cycle_close(code: str, request: Request, form: FormData = Depends(csrf_form), p: Principal = Depends(principal),
+                db: Session = Depends(get_db)) -> Response:
+    cycle = access.cycle_to_configure(db, p, code)
+    try:
+        report = cycle_end.close_cycle(session=db, cycle_id=cycle.id or 0, as_of=today_of(request), actor=p.actor)
+    except DomainError as error:
+        db.rollback()
+        return render(request, "admin/cycles.html", {**_cycles_context(db, p), "error": error},
+                      status_code=error.status, p=p)
+    return redirect(request, "/admin/cycles", f"{cycle.name}：已结束，未完成任务 {report.missed} 条；"
+                    f"最终评分为第 {report.score_version} 版（未发布）")
 
 
 # -- accounts ----------------------------------------------------------------------------
