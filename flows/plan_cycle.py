@@ -11,6 +11,7 @@ from datetime import date
 from prefect import flow, task
 
 from dangjian.services.cycles import get_cycle, list_cycles
+from dangjian.services.development import sync_tasks
 from dangjian.services.planning import plan_cycle as plan_cycle_service
 from flows._session import session_scope
 from models import CycleState
@@ -27,6 +28,14 @@ def plan_tasks(cycle_code: str, as_of: str | None = None) -> dict[str, int]:
             "not_applicable": report.not_applicable}
 
 
+@task(name="plan-development-tasks")
+def plan_development_tasks(cycle_code: str) -> int:
+    """发展党员 cases whose next window opens in this cycle get their tasks here."""
+    with session_scope() as session:
+        cycle = get_cycle(session, cycle_code)
+        return sync_tasks(session=session, cycle_id=cycle.id or 0, actor="flow:plan_cycle")
+
+
 @task(name="open-cycles-to-plan")
 def open_cycles() -> list[str]:
     with session_scope() as session:
@@ -36,6 +45,9 @@ def open_cycles() -> list[str]:
 @flow(name="plan-cycle", description="按规则集为考核周期生成任务（幂等）；不指定周期时按当日重排所有进行中的周期")
 def plan_cycle(cycle_code: str | None = None, as_of: str | None = None) -> dict[str, int] | dict[str, dict[str, int]]:
     """`as_of` (a Shanghai date) limits re-planning to periods starting after it."""
-    if cycle_code:
-        return plan_tasks(cycle_code, as_of)
-    return {code: plan_tasks(code, as_of) for code in open_cycles()}
+    codes = [cycle_code] if cycle_code else open_cycles()
+    reports = {}
+    for code in codes:
+        reports[code] = plan_tasks(code, as_of)
+        reports[code]["development"] = plan_development_tasks(code)
+    return reports[cycle_code] if cycle_code else reports

@@ -15,6 +15,7 @@ from models.chasing import (ChannelKind, Notification, NotificationChannel, Noti
                             NotificationStatus, UnitWarning, WarningKind, WarningLevel)
 from models.completion import Attendance, Completion, CompletionTask, Evidence, Presence
 from models.cycle import Cycle, CycleState, SubjectKind, Task, TaskState
+from models.development import CaseOutcome, DevelopmentCase, Milestone
 from models.member_duties import (
     DuesExemption, DuesIncome, DuesPayment, DuesPaymentMonth, ExemptionKind, IncomeKind, LifeLeave,
     PaymentMode, Pledge, PledgeKind, PledgeStatus,
@@ -24,6 +25,8 @@ from models.rules import RuleSetVersion
 from models.review import Review, ReviewDecision, Waiver, WaiverEnd, WaiverKind
 from models.scoring import ScoreLine, ScoreRun, Scorecard
 from models.scoring_inputs import ManualScore, MetricValue
+from models.targets import (LETTER_DUTY, LetterSigning, ProgressReport, Target, TargetAllocation,
+                            TargetKind)
 from models.types import UtcDateTime, utcnow
 from models.web import ApiToken, LoginAttempt, Role, User
 
@@ -38,6 +41,8 @@ __all__ = [
     "ApiToken", "LoginAttempt", "Role", "User",
     "DuesExemption", "DuesIncome", "DuesPayment", "DuesPaymentMonth", "ExemptionKind", "IncomeKind",
     "LifeLeave", "PaymentMode", "Pledge", "PledgeKind", "PledgeStatus",
+    "CaseOutcome", "DevelopmentCase", "Milestone",
+    "LETTER_DUTY", "LetterSigning", "ProgressReport", "Target", "TargetAllocation", "TargetKind",
 ]
 
 

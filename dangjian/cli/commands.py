@@ -4,3 +4,5 @@ from dangjian.cli import review_cmd  # noqa: F401
 from dangjian.cli import member_cmd  # noqa: F401
 from dangjian.cli import web_cmd  # noqa: F401
 from dangjian.cli import chase_cmd, serve_cmd  # noqa: F401
+from dangjian.cli import targets_cmd  # noqa: F401
+from dangjian.cli import development_cmd  # noqa: F401

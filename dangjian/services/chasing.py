@@ -33,6 +33,7 @@ from dangjian.services import audit
 from dangjian.services.bulk import insert_ignoring_duplicates
 from dangjian.services.notify import DeliveryReport, Message, channels_by_unit, deliver
 from dangjian.services.planning import work_calendar
+from dangjian.services.tasks import task_duty_names
 from dangjian.services.rule_sets import get_rule_set, load_stored
 from models import (
     Completion,
@@ -77,7 +78,7 @@ def chasing_rules(session: Session, cycle: Cycle) -> Chasing:
 
 
 def _duty_names(session: Session, cycle: Cycle) -> dict[str, str]:
-    return {d.code: d.name for d in load_stored(get_rule_set(session, cycle.rule_set_id)).rule_set.duties}
+    return task_duty_names(session, cycle.rule_set_id)
 
 
 # --- the tree ------------------------------------------------------------------------

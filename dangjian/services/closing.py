@@ -298,6 +298,11 @@ def _plan_close(ctx: ValidationContext, tasks: list[Task], report: Report, actin
     if acting_branch is not None and ctx.session.get(Unit, acting_branch) is None:
         raise NotFound(f"未知的组织：{acting_branch}（--branch 应为本支部的组织编码）", field="branch")
     _check_access(tasks, acting_branch)
+    foreign = [f"#{t.id}（{t.duty_code}）" for t in tasks if t.duty_code not in ctx.duties(t.cycle_id)]
+    if foreign:   # e.g. 发展党员 "dev:<step>" tasks, closed by recording the milestone
+        raise Conflict(f"任务 {'、'.join(foreign)} 不是规则集中的职责，不能报送办结；"
+                       "发展党员的步骤请用 dangjian develop record 登记，"
+                       "目标责任书请用 dangjian targets sign 签订", field="task")
     _check_closable(tasks)
     _check_one_per_duty(ctx, tasks)
     branch = _validate(ctx, tasks, report, now)

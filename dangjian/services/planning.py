@@ -151,6 +151,9 @@ def plan_cycle(*, session: Session, cycle_id: int, as_of: date | None = None,
     # that exist are not sent again (a row that only hits the unique key still costs
     # ~20 µs) and the rest can be reconciled with set-based updates.
     held = _future_summary(session, cycle, cutoff) if not first and cutoff is not None else {}
+    # Only the rule set's duties are planning's to reconcile: tasks of other duties (发展党员
+    # "dev:<step>" from dangjian.services.development) must not become not_applicable here.
+    held = {key: groups for key, groups in held.items() if key[0] in owed}
     for duty in duties:
         future = [(p, due) for p, due in dates[duty.code] if cutoff is None or p.start > cutoff]
         rows = (

@@ -30,6 +30,18 @@ class TaskRow:
     done_on: date | None
 
 
+def task_duty_names(session: Session, rule_set_id: int) -> dict[str, str]:
+    """Chinese names of every duty a task can carry: the rule set's, 发展党员 steps
+    ("dev:<step>") and the 目标责任书 signing ("target_letter")."""
+    from dangjian.domain.development import default_process
+    from models.targets import LETTER_DUTY
+
+    names = {d.code: d.name for d in load_stored(get_rule_set(session, rule_set_id)).rule_set.duties}
+    names.update({f"dev:{s.code}": f"发展党员：{s.name}" for s in default_process().steps})
+    names[LETTER_DUTY] = "签订党建目标责任书"
+    return names
+
+
 def list_tasks(*, session: Session, cycle_code: str, unit_id: str | None = None,
                state: str | None = None, within: date | None = None,
                duty_code: str | None = None, limit: int | None = None) -> list[TaskRow]:
@@ -52,7 +64,7 @@ def list_tasks(*, session: Session, cycle_code: str, unit_id: str | None = None,
         query = query.where(Task.state == state)
     if within:
         query = query.where(Task.period_start <= within, Task.period_end >= within)
-    duty_names = {d.code: d.name for d in load_stored(get_rule_set(session, cycle.rule_set_id)).rule_set.duties}
+    duty_names = task_duty_names(session, cycle.rule_set_id)
     if duty_code:
         duty_code = {name: code for code, name in duty_names.items()}.get(duty_code, duty_code)
         if duty_code not in duty_names:
