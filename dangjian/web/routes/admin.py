@@ -3,6 +3,8 @@ rule sets (check with line numbers, run the examples, what-if against a cycle, r
 cycles (create, plan, score, publish, close) and accounts."""
 from __future__ import annotations
 
+from collections.abc import Callable
+
 import tempfile
 from pathlib import Path
 from typing import Any
@@ -235,61 +237,64 @@ def cycle_create(request: Request, form: FormData = Depends(csrf_form), p: Princ
     return redirect(request, "/admin/cycles", f"考核周期已创建：{cycle.code} {cycle.name}（草稿，生成任务后开始）")
 
 
-@router.post("/cycles/{code}/plan")
-def cycle_plan(code: str, request: Request, form: FormData = Depends(csrf_form), p: Principal = Depends(principal),
-               db: Session = Depends(get_db)) -> Response:
-    cycle = access.cycle_to_configure(db, p, code)
+def _cycle_action(request: Request, db: Session, p: Principal, act: Callable[[], str]) -> Response:
+    """Run one cycle action; on a domain error show the cycles page with it, nothing written."""
     try:
-        report = planning.plan_cycle(session=db, cycle_id=cycle.id or 0, actor=p.actor)
+        message = act()
     except DomainError as error:
         db.rollback()
         return render(request, "admin/cycles.html", {**_cycles_context(db, p), "error": error},
                       status_code=error.status, p=p)
-    return redirect(request, "/admin/cycles", f"{cycle.name}：新增任务 {report.added} 条，共 {report.total} 条")
+    return redirect(request, "/admin/cycles", message)
+
+
+@router.post("/cycles/{code}/plan")
+def cycle_plan(code: str, request: Request, form: FormData = Depends(csrf_form), p: Principal = Depends(principal),
+               db: Session = Depends(get_db)) -> Response:
+    cycle = access.cycle_to_configure(db, p, code)
+
+    def act() -> str:
+        report = planning.plan_cycle(session=db, cycle_id=cycle.id or 0, actor=p.actor)
+        return f"{cycle.name}：新增任务 {report.added} 条，共 {report.total} 条"
+    return _cycle_action(request, db, p, act)
 
 
 @router.post("/cycles/{code}/score")
 def cycle_score(code: str, request: Request, form: FormData = Depends(csrf_form), p: Principal = Depends(principal),
                 db: Session = Depends(get_db)) -> Response:
     cycle = access.cycle_to_configure(db, p, code)
-    try:
+
+    def act() -> str:
         as_of = parse_day(field(form, "as_of"), "截至日期") if field(form, "as_of") else min(today_of(request), cycle.end_on)
         run = scoring.score_cycle(session=db, cycle_id=cycle.id or 0, as_of=as_of, publish=False, actor=p.actor)
-    except DomainError as error:
-        db.rollback()
-        return render(request, "admin/cycles.html", {**_cycles_context(db, p), "error": error},
-                      status_code=error.status, p=p)
-    return redirect(request, "/admin/cycles", f"{cycle.name}：已生成第 {run.version} 版评分（截至 {as_of}，未发布）")
+        return f"{cycle.name}：已生成第 {run.version} 版评分（截至 {as_of}，未发布）"
+    return _cycle_action(request, db, p, act)
 
 
 @router.post("/cycles/{code}/publish")
 def cycle_publish(code: str, request: Request, form: FormData = Depends(csrf_form), p: Principal = Depends(principal),
                   db: Session = Depends(get_db)) -> Response:
     cycle = access.cycle_to_configure(db, p, code)
-    version = field(form, "version")
-    try:
+
+    def act() -> str:
+        version = field(form, "version")
         if not version.isdigit():
             raise ValidationFailed("请选择要发布的评分版本", field="version")
         run = scoring.publish_run(session=db, cycle_id=cycle.id or 0, version=int(version), actor=p.actor)
-    except DomainError as error:
-        db.rollback()
-        return render(request, "admin/cycles.html", {**_cycles_context(db, p), "error": error},
-                      status_code=error.status, p=p)
-    return redirect(request, "/admin/cycles", f"{cycle.name}：第 {run.version} 版评分已发布")
+        return f"{cycle.name}：第 {run.version} 版评分已发布"
+    return _cycle_action(request, db, p, act)
 
 
 @router.post("/cycles/{code}/close")
 def cycle_close(code: str, request: Request, form: FormData = Depends(csrf_form), p: Principal = Depends(principal),
                 db: Session = Depends(get_db)) -> Response:
     cycle = access.cycle_to_configure(db, p, code)
-    try:
+
+    def act() -> str:
         report = cycle_end.close_cycle(session=db, cycle_id=cycle.id or 0, as_of=today_of(request), actor=p.actor)
-    except DomainError as error:
-        db.rollback()
-        return render(request, "admin/cycles.html", {**_cycles_context(db, p), "error": error},
-                      status_code=error.status, p=p)
-    return redirect(request, "/admin/cycles", f"{cycle.name}：已结束，未完成任务 {report.missed} 条；"
-                    f"最终评分为第 {report.score_version} 版（未发布）")
+        return (f"{cycle.name}：已结束，未完成任务 {report.missed} 条；"
+                f"最终评分为第 {report.score_version} 版（未发布）")
+    return _cycle_action(request, db, p, act)
 
 
 # -- accounts ----------------------------------------------------------------------------

@@ -14,6 +14,7 @@ from dangjian.domain.completion import AttendanceEntry
 from dangjian.services import access, closing, overview, review, tasks, users
 from dangjian.services.access import Principal
 from dangjian.services.scorecards import scorecard_document
+from dangjian.services.tasks import TaskRow
 from dangjian.web.deps import LoginRequired, get_db, now, today_of
 from models import Presence, TaskState
 
@@ -45,21 +46,6 @@ class CycleOut(BaseModel):
     start_on: date
     end_on: date
     state: str
-
-
-class TaskOut(BaseModel):
-    id: int
-    duty_code: str
-    duty_name: str
-    subject_id: str
-    owner_unit_id: str
-    owner_name: str
-    period_label: str
-    period_start: date
-    period_end: date
-    due_on: date
-    state: str
-    done_on: date | None
 
 
 class AttendanceIn(BaseModel):
@@ -126,13 +112,13 @@ def list_cycles(p: Principal = Depends(api_principal), db: Session = Depends(get
             for c in access.cycles_for(db, p)]
 
 
-@router.get("/tasks", response_model=list[TaskOut])
+@router.get("/tasks", response_model=list[TaskRow])
 def list_tasks(cycle: str, unit: str | None = None, state: str | None = None, limit: int = Query(500, le=5000),
-               p: Principal = Depends(api_principal), db: Session = Depends(get_db)) -> list[TaskOut]:
+               p: Principal = Depends(api_principal), db: Session = Depends(get_db)) -> list[TaskRow]:
     found = access.cycle_in_scope(db, p, cycle)
     scope = access.unit_in_scope(db, p, unit or p.unit_id)
     rows = tasks.list_tasks(session=db, cycle_code=found.code, unit_id=scope.id, state=state, limit=limit)
-    return [TaskOut(**r.__dict__) for r in rows]
+    return rows  # the service's own rows: one shape for CLI, pages and API
 
 
 @router.post("/tasks/close", response_model=CompletionOut, status_code=201)
