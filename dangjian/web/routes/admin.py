@@ -3,9 +3,8 @@ rule sets (check with line numbers, run the examples, what-if against a cycle, r
 cycles (create, plan, score, publish, close) and accounts."""
 from __future__ import annotations
 
-from collections.abc import Callable
-
 import tempfile
+from collections.abc import Callable
 from pathlib import Path
 from typing import Any
 
