@@ -10,8 +10,9 @@ Definitions (as of a Shanghai date `as_of`):
 - 党员: active members whose status is 正式 or 预备 (activists and candidates are not yet members).
 - 35岁以下: not yet 35 on `as_of`; 60岁以上: 60 or older on `as_of`.
 - 新发展党员: joined_on (入党日期) within the calendar year of `as_of`.
-- 入党积极分子 / 发展对象: active people with that status on the roster now (the roster keeps
-  no date of becoming an activist, so "trained this year" cannot be told apart yet).
+- 入党积极分子 / 发展对象: active people with that status on the roster now.
+- 新确定入党积极分子: people whose 发展党员 case recorded the step 确定入党积极分子 this year
+  (the milestone's date, corrections honoured).
 """
 from __future__ import annotations
 
@@ -19,12 +20,16 @@ from dataclasses import dataclass, field
 from datetime import date
 from typing import Any
 
-from sqlalchemy import String, and_, case, func, select
+from sqlalchemy import String, and_, case, exists, func, select
+from sqlalchemy.orm import aliased
 from sqlalchemy.sql.elements import ColumnElement
 from sqlmodel import Session
 
 from dangjian.errors import NotFound, ValidationFailed
 from models import Member, MemberCategory, MemberStatus, Unit, UnitKind
+from models.development import DevelopmentCase, Milestone
+
+ACTIVIST_STEP = "activist"      # 确定入党积极分子 in rules/data/development_process.yaml
 
 CATEGORY_LABEL = {
     "in_service": "在职职工党员", "retired": "离退休党员", "laid_off": "下岗职工党员",
@@ -42,6 +47,15 @@ def years_before(day: date, years: int) -> date:
         return day.replace(year=day.year - years, day=28)
 
 
+def _activists_named_between(start: date, end: date) -> Any:
+    """Member ids whose 确定入党积极分子 milestone (not superseded by a correction) falls in [start, end]."""
+    later = aliased(Milestone)
+    return (select(DevelopmentCase.member_id)
+            .join(Milestone, Milestone.case_id == DevelopmentCase.id)
+            .where(Milestone.step == ACTIVIST_STEP, Milestone.recorded_on.between(start, end),
+                   ~exists().where(later.supersedes_id == Milestone.id)))
+
+
 def member_filters(as_of: date) -> dict[str, tuple[str, ColumnElement[bool]]]:
     """Figure key → (label, condition on Member). The page and the lists use the same ones."""
     is_member = Member.status.in_(MEMBER_STATUSES)
@@ -53,6 +67,8 @@ def member_filters(as_of: date) -> dict[str, tuple[str, ColumnElement[bool]]]:
         "over60": ("60岁以上党员", and_(is_member, Member.birth_date <= years_before(as_of, 60))),
         "developed": (f"{as_of.year}年新发展党员", and_(
             is_member, Member.joined_on >= date(as_of.year, 1, 1), Member.joined_on <= as_of)),
+        "activists_trained": (f"{as_of.year}年新确定入党积极分子",
+                              Member.id.in_(_activists_named_between(date(as_of.year, 1, 1), as_of))),
         "activists": ("入党积极分子", Member.status == MemberStatus.activist),
         "candidates": ("发展对象", Member.status == MemberStatus.candidate),
     }
@@ -101,7 +117,8 @@ UNIT_FIGURES = (
     ("branches", UnitKind.branch, "党支部"),
     ("groups", UnitKind.group, "党小组"),
 )
-HEADLINE = ("members", "women", "probationary", "under35", "over60", "developed", "activists", "candidates")
+HEADLINE = ("members", "women", "probationary", "under35", "over60", "developed", "activists_trained",
+            "activists", "candidates")
 
 
 def _root(session: Session, unit_id: str) -> Unit:

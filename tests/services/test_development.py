@@ -341,3 +341,19 @@ def test_list_shows_cases_with_a_step_due_before_a_date(session: Session, c: Any
     rows = list_cases(session=session, unit_id=c.district.id, due_before=D("2026-02-15"))
     assert [(r.case.id, [w.step.code for w in r.windows]) for r in rows] == [(first.id, ["talk"])]
     assert len(list_cases(session=session, unit_id=c.district.id)) == 2
+
+
+def test_the_overview_counts_activists_named_this_year_from_their_milestones(session: Session, c: Any) -> None:
+    from dangjian.services.overview import members_behind, overview
+
+    case = opened(session, c, "2026-01-10")
+    record(session, case, "talk", "2026-01-25")
+    record(session, case, "activist", "2026-03-01")
+    older = open_case(session=session, branch_id=c.big.id, name="李红", id_number=id_number("1990-05-02", "246"),
+                      applied_on=D("2025-01-10"), actor="支部书记", now=at(D("2025-01-10"))).case
+    record(session, older, "talk", "2025-01-20")
+    record(session, older, "activist", "2025-03-01")
+    figures = {f.key: f.total for f in overview(session=session, unit_id="D", as_of=D("2026-11-24")).members}
+    assert figures["activists_trained"] == 1 and figures["activists"] == 2
+    listed = members_behind(session=session, unit_id="D", figure="activists_trained", as_of=D("2026-11-24"))
+    assert [m.name for m in listed] == ["张晓明"]
