@@ -28,3 +28,12 @@ def parse_shanghai_date(text: str, field: str) -> date:
             field=field,
         )
     return shanghai_date(instant)
+
+
+def shift_years(day: date, years: int) -> date:
+    """The same day `years` later (or earlier, if negative); 29 February becomes 28 February
+    in a year without it — the policy the 发展党员 process states too."""
+    try:
+        return day.replace(year=day.year + years)
+    except ValueError:
+        return day.replace(year=day.year + years, day=28)

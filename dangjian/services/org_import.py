@@ -29,6 +29,7 @@ from typing import Any
 from sqlalchemy import insert, select, update
 from sqlmodel import Session
 
+from dangjian.domain.dates import shift_years
 from dangjian.errors import ValidationFailed
 from dangjian.services import audit
 from dangjian.services.roster_format import (
@@ -455,19 +456,12 @@ def _check_member(r: _MemberRow, m: dict[str, Any], units: Rows,
         elif unit_id is not BAD and group["parent_id"] != unit_id:
             problems.add(r.loc, "党小组", f"{group_id} 不属于所在支部 {unit_id}")
     born, joined, full_on = m["birth_date"], m["joined_on"], m["full_on"]
-    if isinstance(born, date) and isinstance(joined, date) and joined < _add_years(born, 18):
+    if isinstance(born, date) and isinstance(joined, date) and joined < shift_years(born, 18):
         problems.add(r.loc, "入党日期", "入党时未满18周岁")
     if isinstance(joined, date) and isinstance(full_on, date) and full_on < joined:
         problems.add(r.loc, "转正日期", "早于入党日期")
     if m["status"] == MemberStatus.probationary and isinstance(full_on, date):
         problems.add(r.loc, "转正日期", "预备党员还没有转正，应当留空")
-
-
-def _add_years(day: date, years: int) -> date:
-    try:
-        return day.replace(year=day.year + years)
-    except ValueError:  # 2月29日
-        return day.replace(year=day.year + years, day=28)
 
 
 def _check_id_numbers(members: Rows, by_id: dict[str, _MemberRow],

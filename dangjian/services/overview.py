@@ -25,6 +25,7 @@ from sqlalchemy.orm import aliased
 from sqlalchemy.sql.elements import ColumnElement
 from sqlmodel import Session
 
+from dangjian.domain.dates import shift_years
 from dangjian.errors import NotFound, ValidationFailed
 from models import Member, MemberCategory, MemberStatus, Unit, UnitKind
 from models.development import DevelopmentCase, Milestone
@@ -38,13 +39,6 @@ CATEGORY_LABEL = {
 }
 AREA_LABEL = {"urban": "城区", "town": "建制镇", "": "未标明"}
 MEMBER_STATUSES = (MemberStatus.full, MemberStatus.probationary)
-
-
-def years_before(day: date, years: int) -> date:
-    try:
-        return day.replace(year=day.year - years)
-    except ValueError:                      # 29 February
-        return day.replace(year=day.year - years, day=28)
 
 
 def _activists_named_between(start: date, end: date) -> Any:
@@ -63,8 +57,8 @@ def member_filters(as_of: date) -> dict[str, tuple[str, ColumnElement[bool]]]:
         "members": ("党员", is_member),
         "women": ("女党员", and_(is_member, Member.gender == "female")),
         "probationary": ("预备党员", and_(is_member, Member.status == MemberStatus.probationary)),
-        "under35": ("35岁以下党员", and_(is_member, Member.birth_date > years_before(as_of, 35))),
-        "over60": ("60岁以上党员", and_(is_member, Member.birth_date <= years_before(as_of, 60))),
+        "under35": ("35岁以下党员", and_(is_member, Member.birth_date > shift_years(as_of, -35))),
+        "over60": ("60岁以上党员", and_(is_member, Member.birth_date <= shift_years(as_of, -60))),
         "developed": (f"{as_of.year}年新发展党员", and_(
             is_member, Member.joined_on >= date(as_of.year, 1, 1), Member.joined_on <= as_of)),
         "activists_trained": (f"{as_of.year}年新确定入党积极分子",

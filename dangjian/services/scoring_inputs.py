@@ -6,7 +6,6 @@ metric or item lists the ones that exist; a value outside the declared range is 
 from __future__ import annotations
 
 import csv
-from collections.abc import Iterator
 from dataclasses import dataclass
 from pathlib import Path
 from typing import Any
@@ -26,14 +25,8 @@ def declared_metrics(loaded: LoadedRuleSet) -> dict[str, Any]:
     return {m.code: m for m in getattr(loaded.rule_set, "metrics", None) or []}
 
 
-def walk_items(sections: list[Any]) -> Iterator[Any]:
-    for section in sections:
-        yield from section.items
-        yield from walk_items(section.sections)
-
-
 def manual_items(loaded: LoadedRuleSet) -> dict[str, Any]:
-    return {i.code: i for i in walk_items(loaded.rule_set.scoring.sections)
+    return {i.code: i for _, i in loaded.rule_set.scoring.walk_items()
             if getattr(i, "method", "") == "manual"}
 
 
