@@ -13,7 +13,9 @@ from typing import Any
 from sqlalchemy import case, func, select
 from sqlmodel import Session
 
+from dangjian.domain.warnings import days_without_activity
 from dangjian.errors import DomainError
+from dangjian.services.chasing import chasing_rules
 from dangjian.services.rule_sets import load_stored
 from dangjian.services.scorecards import scorecard_document
 from models import (
@@ -31,7 +33,6 @@ from models import (
 from rules.scoring import Section
 
 CHILD_KIND = {UnitKind.district: "street", UnitKind.street: "community", UnitKind.community: "branch"}
-SILENT_DAYS = 60
 
 
 @dataclass(frozen=True)
@@ -65,11 +66,12 @@ class ScoreView:
     items: list[dict[str, Any]]              # per item: name, section, avg, max
     trend_label: str | None
     overdue: dict[str, int]                  # branch id -> overdue tasks
-    silent: list[tuple[Unit, date | None]]   # branches without a report for SILENT_DAYS
+    silent: list[tuple[Unit, date | None]]   # branches without a report for `silent_days`
     warnings: list[Any]
     crumbs: list[Unit]
     history: list[dict[str, Any]] = field(default_factory=list)   # branch page: totals per cycle
     names: dict[str, str] = field(default_factory=dict)            # unit id -> name, for the lists
+    silent_days: int = 30                    # the rule set's chasing.inactivity_days
 
     @property
     def average(self) -> float | None:
@@ -183,10 +185,11 @@ def score_view(db: Session, cycle: Cycle, scope: Unit, *, top_path: str, today: 
                       "delta": None if prev is None else round(u["total"] - prev, 1)})
 
     children = _children(db, scope, units, before)
-    overdue, silent = _attention(db, cycle, scope, today)
+    silent_days = chasing_rules(db, cycle).inactivity_days
+    overdue, silent = _attention(db, cycle, scope, today, silent_days)
     return ScoreView(doc=doc, cycle=cycle, scope=scope, grade_order=grade_order, sections=heads, units=units,
                      grades=Counter(u["grade"] for u in units), children=children, items=items,
-                     trend_label=label, overdue=overdue, silent=silent,
+                     trend_label=label, overdue=overdue, silent=silent, silent_days=silent_days,
                      warnings=_warnings(db, cycle, scope), crumbs=crumbs(db, scope, top_path),
                      history=_history(db, cycle, scope) if branch_page else [],
                      names=dict(db.execute(select(Unit.id, Unit.name).where(Unit.id.in_(list(overdue)))).all()))
@@ -214,8 +217,10 @@ def _children(db: Session, scope: Unit, units: list[dict[str, Any]], before: dic
     return out
 
 
-def _attention(db: Session, cycle: Cycle, scope: Unit, today: date) -> tuple[dict[str, int], list[tuple[Unit, date | None]]]:
-    """Overdue tasks per branch, and branches with no report for SILENT_DAYS (有组织无活动)."""
+def _attention(db: Session, cycle: Cycle, scope: Unit, today: date,
+               silent_days: int) -> tuple[dict[str, int], list[tuple[Unit, date | None]]]:
+    """Overdue tasks per branch, and branches with no report for `silent_days` (有组织无活动,
+    the threshold the chasing service warns at, read from the rule set)."""
     overdue = dict(db.execute(
         select(Task.owner_unit_id, func.count()).join(Unit, Unit.id == Task.owner_unit_id)
         .where(Task.cycle_id == cycle.id, Unit.path.startswith(scope.path),
@@ -229,11 +234,10 @@ def _attention(db: Session, cycle: Cycle, scope: Unit, today: date) -> tuple[dic
         .where(Unit.path.startswith(scope.path)).group_by(Completion.unit_id)
     ).all())
     silent = []
-    since = max(cycle.start_on, date.fromordinal(today.toordinal() - SILENT_DAYS))
     for branch in db.execute(select(Unit).where(Unit.path.startswith(scope.path), Unit.kind == UnitKind.branch)
                              .order_by(Unit.path)).scalars():
         seen = last.get(branch.id)
-        if (seen is None or seen < since) and (today - cycle.start_on).days >= SILENT_DAYS:
+        if days_without_activity(seen, cycle.start_on, today) >= silent_days:
             silent.append((branch, seen))
     return overdue, silent
 
