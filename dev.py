@@ -86,6 +86,24 @@ def pip(*args):
         die("pip 失败（退出码 %d）：%s" % (rc, " ".join(cmd)), rc)
 
 
+# Install exactly the lock: --no-deps so pip never re-resolves a requirement (an extra
+# such as prefect's httpx[http2] would otherwise send it to the index for the newest
+# httpx, whatever the lock says); --require-hashes so each file is the one the lock names;
+# --only-binary so nothing is built, since a build would fetch its own unpinned tools.
+LOCKED_INSTALL = ("install", "--disable-pip-version-check", "-q", "--no-deps", "--require-hashes",
+                  "--only-binary", ":all:", "-r")
+
+
+def pip_check():
+    """With --no-deps nothing checks the lock is complete; pip check does, after the fact."""
+    proc = subprocess.run([VPY, "-m", "pip", "check", "--disable-pip-version-check"],
+                          capture_output=True, text=True, errors="replace", check=False)
+    if proc.returncode != 0:
+        sys.stdout.write(proc.stdout + proc.stderr)
+        die("requirements.lock 不完整：上面列出的依赖在锁定文件中缺失或版本不符。"
+            "请按 requirements.in 顶部的命令重新生成锁定文件。", proc.returncode)
+
+
 def norm_name(name):
     return re.sub(r"[-_.]+", "-", name).lower()
 
@@ -136,9 +154,10 @@ def ensure_env():
     if have == want:
         return
     if have.get("lock") != want["lock"]:
-        say("正在按 requirements.lock 安装依赖（--require-hashes）…")
-        pip("install", "--disable-pip-version-check", "-q", "--require-hashes", "-r", LOCK)
+        say("正在按 requirements.lock 安装依赖（只装锁定文件里的文件，核对哈希，不做依赖解析）…")
+        pip(*LOCKED_INSTALL, LOCK)
         remove_unlocked()
+        pip_check()
     say("正在以可编辑模式安装 dangjian…")
     pip("install", "--disable-pip-version-check", "-q",
         "--no-deps", "--no-build-isolation", "-e", ROOT)

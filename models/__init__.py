@@ -1,4 +1,5 @@
-"""SQLModel tables: the schema, its constraints and indexes. Imports nothing of ours."""
+"""SQLModel tables: the schema, its constraints and indexes. Of ours it imports only the clock
+(default timestamps come from dangjian.clock, so a fixed clock fixes them too)."""
 from sqlmodel import SQLModel
 
 # Named constraints, so later migrations can alter them on SQLite too (batch mode needs names).
@@ -11,38 +12,60 @@ SQLModel.metadata.naming_convention = {
 }
 
 from models.audit import AuditEvent
-from models.chasing import (ChannelKind, Notification, NotificationChannel, NotificationKind,
-                            NotificationStatus, UnitWarning, WarningKind, WarningLevel)
+from models.chasing import (
+    ChannelKind,
+    Notification,
+    NotificationChannel,
+    NotificationKind,
+    NotificationStatus,
+    UnitWarning,
+    WarningKind,
+    WarningLevel,
+)
 from models.completion import Attendance, Completion, CompletionTask, Evidence, Presence
 from models.cycle import Cycle, CycleState, SubjectKind, Task, TaskState
 from models.development import CaseOutcome, DevelopmentCase, Milestone
 from models.member_duties import (
-    DuesExemption, DuesIncome, DuesPayment, DuesPaymentMonth, ExemptionKind, IncomeKind, LifeLeave,
-    PaymentMode, Pledge, PledgeKind, PledgeStatus,
+    DuesExemption,
+    DuesIncome,
+    DuesPayment,
+    DuesPaymentMonth,
+    ExemptionKind,
+    IncomeKind,
+    LifeLeave,
+    PaymentMode,
+    Pledge,
+    PledgeKind,
+    PledgeStatus,
 )
 from models.org import Area, Gender, Member, MemberCategory, MemberStatus, Unit, UnitKind
-from models.rules import RuleSetVersion
 from models.review import Review, ReviewDecision, Waiver, WaiverEnd, WaiverKind
-from models.scoring import ScoreLine, ScoreRun, Scorecard
+from models.rules import RuleSetVersion
+from models.scoring import Scorecard, ScoreLine, ScoreRun
 from models.scoring_inputs import ManualScore, MetricValue
-from models.targets import (LETTER_DUTY, LetterSigning, ProgressReport, Target, TargetAllocation,
-                            TargetKind)
+from models.targets import (
+    LETTER_DUTY,
+    LetterSigning,
+    ProgressReport,
+    Target,
+    TargetAllocation,
+    TargetKind,
+)
 from models.types import UtcDateTime, utcnow
 from models.web import ApiToken, LoginAttempt, Role, User
 
 __all__ = [
-    "Area", "Attendance", "AuditEvent", "Completion", "CompletionTask", "Cycle", "CycleState",
-    "Evidence", "Gender", "ManualScore", "MetricValue", "Member", "MemberCategory", "MemberStatus", "Presence", "RuleSetVersion",
-    "ScoreLine", "ScoreRun", "Scorecard", "SubjectKind", "Task", "TaskState", "Unit", "UnitKind",
-    "UtcDateTime", "utcnow",
-    "ChannelKind", "Notification", "NotificationChannel", "NotificationKind",
-    "NotificationStatus", "UnitWarning", "WarningKind", "WarningLevel",
-    "Review", "ReviewDecision", "Waiver", "WaiverEnd", "WaiverKind",
-    "ApiToken", "LoginAttempt", "Role", "User",
-    "DuesExemption", "DuesIncome", "DuesPayment", "DuesPaymentMonth", "ExemptionKind", "IncomeKind",
-    "LifeLeave", "PaymentMode", "Pledge", "PledgeKind", "PledgeStatus",
-    "CaseOutcome", "DevelopmentCase", "Milestone",
-    "LETTER_DUTY", "LetterSigning", "ProgressReport", "Target", "TargetAllocation", "TargetKind",
+    "LETTER_DUTY", "ApiToken", "Area", "Attendance", "AuditEvent", "CaseOutcome", "ChannelKind",
+    "Completion", "CompletionTask", "Cycle", "CycleState", "DevelopmentCase", "DuesExemption",
+    "DuesIncome", "DuesPayment", "DuesPaymentMonth", "Evidence", "ExemptionKind", "Gender",
+    "IncomeKind", "LetterSigning", "LifeLeave", "LoginAttempt", "ManualScore", "Member",
+    "MemberCategory", "MemberStatus", "MetricValue", "Milestone", "Notification",
+    "NotificationChannel", "NotificationKind", "NotificationStatus", "PaymentMode", "Pledge",
+    "PledgeKind", "PledgeStatus", "Presence", "ProgressReport", "Review", "ReviewDecision", "Role",
+    "RuleSetVersion", "ScoreLine", "ScoreRun", "Scorecard", "SubjectKind", "Target",
+    "TargetAllocation", "TargetKind", "Task", "TaskState", "Unit", "UnitKind", "UnitWarning",
+    "User", "UtcDateTime", "Waiver", "WaiverEnd", "WaiverKind", "WarningKind", "WarningLevel",
+    "utcnow",
 ]
 
 
@@ -54,7 +77,8 @@ def _store_enums_as_strings() -> None:
 
     for table in SQLModel.metadata.tables.values():
         for column in table.columns:
-            if isinstance(column.type, Enum) and column.type.native_enum:
+            if (isinstance(column.type, Enum) and column.type.native_enum
+                    and column.type.enum_class is not None):    # every column of ours has one
                 column.type = Enum(column.type.enum_class, native_enum=False,
                                    length=column.type.length, create_constraint=False,
                                    values_callable=lambda cls: [m.value for m in cls])

@@ -11,16 +11,27 @@ import os
 from collections.abc import Iterator
 from pathlib import Path
 
+# The suite's one "now", fixed before any project module reads the clock. Subprocesses (the
+# CLI tests) inherit it. Reading the system clock anywhere in our code is an error here, so a
+# test cannot pass today and fail on another date. `scripts/run_suite_at.sh` runs the whole
+# suite with the machine's clock moved to prove it. Override with DANGJIAN_SUITE_NOW.
+SUITE_NOW = os.environ.get("DANGJIAN_SUITE_NOW", "2026-12-04T12:00:00+08:00")
+os.environ["DANGJIAN_NOW"] = SUITE_NOW
+os.environ["DANGJIAN_FORBID_REAL_CLOCK"] = "1"
+
 import pytest
 from sqlalchemy import Engine
 from sqlmodel import Session
 
+from dangjian.clock import FixedClock, parse_instant, set_clock
 from tests.support.db import (
     drop_postgres_schema,
     postgres_test_engine,
     postgres_url,
     sqlite_test_engine,
 )
+
+set_clock(FixedClock(parse_instant(SUITE_NOW)))
 
 # Prefect's test server must not try to phone home from an offline machine.
 os.environ.setdefault("PREFECT_SERVER_ANALYTICS_ENABLED", "false")

@@ -107,9 +107,10 @@ def create_app(*, engine: Engine | None = None, config: WebConfig | None = None,
     @app.middleware("http")
     async def session_cookie(request: Request, call_next: Any) -> Response:
         started = perf_counter()
-        sess = app.state.signer.load(request.cookies.get(COOKIE))
+        now = app.state.clock().timestamp()
+        sess = app.state.signer.load(request.cookies.get(COOKIE), now=now)
         fresh = sess is None
-        request.state.sess = sess or new_session()
+        request.state.sess = sess or new_session(now)
         request.state.new_cookie = fresh
         response: Response = await call_next(request)
         if getattr(request.state, "new_cookie", False) and not request.url.path.startswith(("/static", "/api")):

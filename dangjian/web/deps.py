@@ -117,7 +117,7 @@ def parse_day(text: str, name: str) -> date:
 
 def start_session(request: Request, user_id: int | None, version: int = 0) -> None:
     """Replace the session (new CSRF token too) on sign-in and sign-out: no fixation."""
-    request.state.sess = new_session(user_id, version)
+    request.state.sess = new_session(request.app.state.clock().timestamp(), user_id, version)
     request.state.new_cookie = True
 
 

@@ -2,14 +2,14 @@
 from __future__ import annotations
 
 import re
-from datetime import date, timedelta
+from datetime import timedelta
 from pathlib import Path
 
 import pytest
 
-from tests.support.cli import demo_county_with_cycle, listed_task_ids, run
-
+from dangjian.clock import today
 from tests.services.test_review import review_rules
+from tests.support.cli import demo_county_with_cycle, listed_task_ids, run
 
 BRANCH = "620621-01-01-ZB"       # 东关社区党支部
 STREET = "620621-01"             # 三雷镇社区党总支, above it
@@ -109,7 +109,7 @@ def test_close_many_names_failing_rows_and_writes_nothing_until_all_pass(workdir
 def test_waive_from_above_and_refused_from_the_branch_itself(workdir):
     (task,) = task_ids(workdir, "committee_meeting", 1, state="open") or task_ids(workdir, "theme_party_day", 1,
                                                                                    state="open")
-    until = (date.today() + timedelta(days=30)).isoformat()
+    until = (today() + timedelta(days=30)).isoformat()
     refused = run("tasks", "waive", str(task), "--kind", "excused", "--reason", "书记住院", "--until", until,
                   "--by", "支部书记", "--unit", BRANCH, cwd=workdir)
     assert refused.returncode == 4 and "不是 东关社区党支部（620621-01-01-ZB）的上级组织" in refused.stderr

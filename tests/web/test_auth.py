@@ -90,7 +90,8 @@ def test_account_is_locked_after_failures_and_lock_survives_a_new_app(client: Te
     from dangjian.web.config import WebConfig
     from dangjian.web.deps import get_db
 
-    again = create_app(engine=session.get_bind(), config=WebConfig(secret_key="other-" + "y" * 40, secure_cookies=False))
+    again = create_app(engine=session.get_bind(), config=WebConfig(secret_key="other-" + "y" * 40, secure_cookies=False),
+                       clock=app.state.clock)  # the restart happens at the same moment
     again.dependency_overrides[get_db] = app.dependency_overrides[get_db]
     with TestClient(again) as fresh:
         page = fresh.get("/login")
