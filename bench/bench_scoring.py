@@ -385,7 +385,7 @@ def main() -> int:
 
 def _disable_memo() -> None:
     """For comparison only: every item computes its points and reason on each call."""
-    import rules.methods as methods
+    from rules import methods
     from rules.methods import checklist, duty_deduction, formula_item, ratio
 
     def fresh(compute: Any, size: int = 0) -> Any:

@@ -19,7 +19,9 @@ LETTER_DUTY = "target_letter"
 
 
 class TargetKind(StrEnum):
-    count = "count"    # 数量（人、个）：下级分解数之和不得超过上级
+    # The member shadows str.count on purpose: "count" is the stored value and the name the
+    # services use. mypy reports any enum member named like a str method.
+    count = "count"  # type: ignore[assignment]  # 数量（人、个）：下级分解数之和不得超过上级
     share = "share"    # 比例（%）：各级分别考核，不相加；每级 0–100
 
 

@@ -1,6 +1,7 @@
 """Grade bands as real intervals: overlap, gap and coverage over the possible totals."""
 from __future__ import annotations
 
+import itertools
 from decimal import Decimal
 
 from rules.numbers import fmt
@@ -45,17 +46,17 @@ def problems(
             lo = _tighter(_low(a), _low(b), lower=True)
             hi = _tighter(_high(a), _high(b), lower=False)
             if lo[0] < hi[0] or (lo[0] == hi[0] and lo[1] and hi[1]):
-                found.append((j, "name", f"等级“{b.name}”{b.label()} 与“{a.name}”{a.label()} 重叠："
-                                         f"{_show(lo, hi)} 同时属于两个等级"))
+                found.append((j, "name", (f"等级“{b.name}”{b.label()} 与“{a.name}”{a.label()} 重叠："
+                                          f"{_show(lo, hi)} 同时属于两个等级")))
     if found or not bands:
         return found
     ordered = sorted(bands, key=lambda p: (_low(p[1])[0], not _low(p[1])[1]))
-    for (_, a), (j, b) in zip(ordered, ordered[1:]):
+    for (_, a), (j, b) in itertools.pairwise(ordered):
         ah, bl = _high(a), _low(b)
         if ah[0] < bl[0] or (ah[0] == bl[0] and not ah[1] and not bl[1]):
             gap = _show((ah[0], not ah[1]), (bl[0], not bl[1]))
-            found.append((j, "min", f"等级“{a.name}”{a.label()} 与“{b.name}”{b.label()} 之间有空档："
-                                    f"{gap} 不属于任何等级"))
+            found.append((j, "min", (f"等级“{a.name}”{a.label()} 与“{b.name}”{b.label()} 之间有空档："
+                                     f"{gap} 不属于任何等级")))
     if low is not INF:
         i, first = ordered[0]
         fl = _low(first)

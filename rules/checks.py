@@ -239,7 +239,7 @@ def _declared_metrics(report: _Report, doc: dict[str, Any]) -> _Names:
     report.unique([(("metrics", i, "name"), _dict(m).get("name")) for i, m in enumerate(metrics)], "指标名称")
     names = _Names(doc)
     codes = {c: i for i, c in enumerate(_dict(m).get("code") for m in metrics) if isinstance(c, str)}
-    sections = {}
+    sections: dict[str, Path] = {}
     for path, node, is_item in walk_sections(_dict(doc.get("scoring")).get("sections"), ("scoring", "sections")):
         if not is_item:
             for key in ("code", "name"):

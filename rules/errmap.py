@@ -11,6 +11,7 @@ from typing import Annotated, Any, Union, get_args, get_origin
 
 from pydantic import BaseModel, Tag, ValidationError
 from pydantic.fields import FieldInfo
+from pydantic_core import ErrorDetails
 
 from rules.issues import RuleIssue
 from rules.yamltree import Path, locate
@@ -100,7 +101,7 @@ def _choices(expected: str) -> str:
     return "、".join(found) if found else expected
 
 
-def message(err: dict[str, Any], key: Any, holder: type[BaseModel] | None) -> str:
+def message(err: ErrorDetails, key: Any, holder: type[BaseModel] | None) -> str:
     kind = err["type"]
     ctx = err.get("ctx") or {}
     value = err.get("input")

@@ -52,7 +52,14 @@ import math
 import unicodedata
 from collections.abc import Callable, Mapping
 from dataclasses import dataclass, field
-from decimal import ROUND_CEILING, ROUND_FLOOR, ROUND_HALF_UP, Decimal, DecimalException, InvalidOperation
+from decimal import (
+    ROUND_CEILING,
+    ROUND_FLOOR,
+    ROUND_HALF_UP,
+    Decimal,
+    DecimalException,
+    InvalidOperation,
+)
 from functools import cached_property
 from typing import Any, Literal
 
@@ -105,7 +112,7 @@ def _f_floor(x: Decimal) -> Decimal:
 def _f_clamp(x: Decimal, lo: Decimal, hi: Decimal) -> Decimal:
     if lo > hi:
         raise FormulaEvalError(f"clamp 的下限 {lo} 大于上限 {hi}")
-    return lo if x < lo else hi if x > hi else x
+    return lo if x < lo else min(x, hi)
 
 
 def _f_if(c: bool, a: Any, b: Any) -> Any:
@@ -289,8 +296,8 @@ class _Walk:
             return self.call(node)
         if isinstance(node, ast.Attribute):
             return self.attribute(node)
-        for kind, word in _NODE_WORDS.items():
-            if isinstance(node, kind):
+        for node_type, word in _NODE_WORDS.items():
+            if isinstance(node, node_type):
                 raise FormulaError(f"公式中不能用{word}（{_ALLOWED_TEXT}）", self.col(node))
         raise FormulaError(f"公式中不能用 {type(node).__name__}（{_ALLOWED_TEXT}）", self.col(node))
 
@@ -634,8 +641,10 @@ def _interval(node: ast.AST, expr: Expression, bounds: Mapping[str, tuple[Decima
         if name in ("round", "ceil", "floor"):
             low, high = args[0]
             digits = int(args[1][0]) if len(args) > 1 else 0
-            fn = {"round": _f_round, "ceil": _f_ceil, "floor": _f_floor}[name]
-            wrap = (lambda v: fn(v, Decimal(digits))) if name == "round" else fn
+            wrap: Callable[[Decimal], Decimal] = (
+                (lambda v: _f_round(v, Decimal(digits))) if name == "round"
+                else _f_ceil if name == "ceil" else _f_floor
+            )
             return (low if not low.is_finite() else wrap(low)), (high if not high.is_finite() else wrap(high))
         if name == "clamp":
             (x_lo, x_hi), (lo_lo, lo_hi), (hi_lo, hi_hi) = args

@@ -7,7 +7,7 @@ from decimal import ROUND_HALF_UP, Decimal
 ZERO = Decimal(0)
 
 
-def dec(value: float | int | Decimal) -> Decimal:
+def dec(value: float | Decimal) -> Decimal:
     """A number as the decimal its shortest repr spells (0.1 → Decimal('0.1'))."""
     kind = type(value)
     if kind is float:
@@ -26,7 +26,7 @@ def round_half_up(value: Decimal, digits: int) -> Decimal:
     return value.quantize(Decimal(1).scaleb(-digits), rounding=ROUND_HALF_UP)
 
 
-def fmt(value: Decimal | float | int) -> str:
+def fmt(value: Decimal | float) -> str:
     """Shortest plain spelling for reasons: 13, 2.5, -0.2 (never 13.0 or 1E+1)."""
     d = dec(value)
     if d == d.to_integral_value():

@@ -292,7 +292,7 @@ class _Plan:
         get = metrics.get
         floats = _FLOATS
         for key, declared, low, high, read in self.fast_reads:
-            raw = get(key)
+            raw: Any = get(key)                         # whatever the caller passed; checked below
             kind = type(raw)
             if kind is float:
                 value = floats.get(raw)                 # NaN and ±inf are never cached

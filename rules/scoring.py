@@ -45,11 +45,11 @@ class Band(Strict):
 
     @model_validator(mode="after")
     def _non_empty(self) -> Band:
-        if self.min is not None and self.max is not None:
-            if self.min > self.max or (
-                self.min == self.max and not (self.min_inclusive and self.max_inclusive)
-            ):
-                raise ValueError(f"等级“{self.name}”的区间为空：min {fmt(self.min)}，max {fmt(self.max)}")
+        if self.min is not None and self.max is not None and (
+            self.min > self.max
+            or (self.min == self.max and not (self.min_inclusive and self.max_inclusive))
+        ):
+            raise ValueError(f"等级“{self.name}”的区间为空：min {fmt(self.min)}，max {fmt(self.max)}")
         return self
 
     def contains(self, value: Decimal) -> bool:
@@ -68,6 +68,16 @@ class Band(Strict):
         low = "(-∞" if self.min is None else ("[" if self.min_inclusive else "(") + fmt(self.min)
         high = "+∞)" if self.max is None else fmt(self.max) + ("]" if self.max_inclusive else ")")
         return f"{low}, {high}"
+
+
+def _sum_or_none(values: list[Decimal | None]) -> Decimal | None:
+    """The sum of the bounds, or None (unbounded) when any of them is."""
+    total = Decimal(0)
+    for value in values:
+        if value is None:
+            return None
+        total += value
+    return total
 
 
 class Section(Strict):
@@ -109,8 +119,8 @@ class Section(Strict):
             low, high = sub.bounds()
             lows.append(low)
             highs.append(high)
-        low_sum = None if None in lows else sum(lows, Decimal(0))  # type: ignore[arg-type]
-        high_sum = None if None in highs else sum(highs, Decimal(0))  # type: ignore[arg-type]
+        low_sum = _sum_or_none(lows)
+        high_sum = _sum_or_none(highs)
         if self.max is not None:
             top = dec(self.max)
             high_sum = top if high_sum is None else min(top, high_sum)
@@ -177,8 +187,8 @@ class Scoring(Strict):
         pairs = [s.bounds() for s in self.sections]
         lows = [p[0] for p in pairs]
         highs = [p[1] for p in pairs]
-        low = None if None in lows else sum(lows, Decimal(0))  # type: ignore[arg-type]
-        high = None if None in highs else sum(highs, Decimal(0))  # type: ignore[arg-type]
+        low = _sum_or_none(lows)
+        high = _sum_or_none(highs)
         return self.limit_total(low, high)
 
     def limit_total(self, low: Decimal | None, high: Decimal | None) -> tuple[Decimal | None, Decimal | None]:

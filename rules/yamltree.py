@@ -2,6 +2,7 @@
 round-trip tree (for ruamel's `.lc` line/column info) and a plain copy for pydantic."""
 from __future__ import annotations
 
+from collections.abc import Container
 from typing import Any
 
 from ruamel.yaml import YAML
@@ -111,7 +112,7 @@ def locate(tree: Any, path: Path, *, at_key: bool = False) -> tuple[int, int]:
     return line + 1, col + 1
 
 
-def _has_key(node: CommentedMap, key: Any) -> bool:
+def _has_key(node: Container[Any], key: Any) -> bool:
     try:
         return key in node
     except TypeError:
@@ -122,9 +123,9 @@ def get(tree: Any, path: Path) -> Any:
     """The value at `path`, or None when any part is missing."""
     node = tree
     for part in path:
-        if isinstance(node, dict) and _has_key(node, part):  # type: ignore[arg-type]
-            node = node[part]
-        elif isinstance(node, list) and isinstance(part, int) and 0 <= part < len(node):
+        if (isinstance(node, dict) and _has_key(node, part)) or (
+            isinstance(node, list) and isinstance(part, int) and 0 <= part < len(node)
+        ):
             node = node[part]
         else:
             return None

@@ -19,10 +19,17 @@ from pathlib import Path
 
 from dangjian.demo import DATA_DIR, REFERENCE_DATE
 from dangjian.services.roster_format import (
-    AREAS, CATEGORIES, GENDERS, MEMBER_COLUMNS, STATUSES, UNIT_COLUMNS, UNIT_KINDS, label_of,
+    AREAS,
+    CATEGORIES,
+    GENDERS,
+    MEMBER_COLUMNS,
+    STATUSES,
+    UNIT_COLUMNS,
+    UNIT_KINDS,
+    label_of,
     make_id_number,
 )
-from models import Area, Gender, MemberCategory, MemberStatus, UnitKind
+from models import Area, Gender, MemberCategory, MemberStatus
 
 SEED = 20050422            # the report's date
 REGION = "620621"          # 民勤县

@@ -8,8 +8,8 @@ from typing import Annotated
 import typer
 
 from dangjian.cli.app import app, out, prepare_prefect
-from dangjian.db import session_scope
 from dangjian.clock import today
+from dangjian.db import session_scope
 from dangjian.domain.dates import parse_shanghai_date
 from dangjian.errors import ValidationFailed
 

@@ -12,6 +12,7 @@ from rich.table import Table
 from dangjian.cli.app import members_app, out
 from dangjian.clock import today
 from dangjian.db import session_scope
+from dangjian.domain.dates import parse_shanghai_date
 from dangjian.domain.dues import (
     DUE_STATE_LABEL,
     MODE_LABEL,
@@ -22,7 +23,6 @@ from dangjian.domain.dues import (
     parse_months,
     yuan,
 )
-from dangjian.domain.dates import parse_shanghai_date
 from dangjian.domain.lapse import REASON_LABEL
 
 Member = Annotated[str, typer.Argument(help="党员编号")]

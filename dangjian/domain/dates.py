@@ -18,7 +18,7 @@ def parse_shanghai_date(text: str, field: str) -> date:
     except ValueError:
         pass
     try:
-        instant = datetime.fromisoformat(raw.replace("Z", "+00:00"))
+        instant = datetime.fromisoformat(raw)
     except ValueError:
         raise ValidationFailed(f"{field}：无法识别的日期 “{text}”，请写成 YYYY-MM-DD", field=field) from None
     if instant.tzinfo is None:

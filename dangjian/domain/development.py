@@ -741,10 +741,10 @@ def _window(process: Process, case: CaseFacts, step: Step) -> Window | None:
         if step.repeat.every is None:
             return None
         last = done[-1].on
-        latest = add(last, step.repeat.every)
+        next_due = add(last, step.repeat.every)
         basis.append(f"上次 {last} 后{step.repeat.every.label()}内：{step.repeat.text}（{step.repeat.source}）")
         start = last + timedelta(days=1)
-        return Window(step, start, latest, None, start, latest, tuple(basis), len(done) + 1)
+        return Window(step, start, next_due, None, start, next_due, tuple(basis), len(done) + 1)
 
     dates = [r.on for c in process.prereqs[step.code] if (r := case.first(c)) is not None]
     earliest = max(dates) if dates else date.min

@@ -16,6 +16,7 @@ for the branch to act on; expelling is the branch meeting's decision, not ours.
 """
 from __future__ import annotations
 
+import itertools
 from collections.abc import Sequence
 from dataclasses import dataclass
 from enum import StrEnum
@@ -103,7 +104,7 @@ class Run:
 def runs(facts: Sequence[MonthFacts], reason: Reason, *, length: int = RUN_LENGTH) -> list[Run]:
     """Unbroken runs of `missing` months of at least `length`; facts must be consecutive months."""
     ordered = sorted(facts, key=lambda f: f.month)
-    for before, after in zip(ordered, ordered[1:]):
+    for before, after in itertools.pairwise(ordered):
         if after.month - before.month != 1:
             raise ValueError(f"月份不连续：{before.month} 之后是 {after.month}")
     found: list[Run] = []

@@ -22,7 +22,7 @@ def round_half_up(value: float, places: int) -> float:
     return float(Decimal(repr(value)).quantize(step, rounding=ROUND_HALF_UP)) + 0.0
 
 
-def fmt_points(value: float | int | None) -> str:
+def fmt_points(value: float | None) -> str:
     """One decimal ("96.5", "13.0"); a dash when there is no value (e.g. no maximum)."""
     if value is None:
         return DASH

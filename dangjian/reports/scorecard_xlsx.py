@@ -57,9 +57,9 @@ LINE_COLUMNS = (
 def write_xlsx(doc: dict[str, Any], path: Path, *, explain: bool) -> Path:
     doc = canonical(doc)
     units = doc.get("units") or []
-    title, facts = headline(doc)
+    title, fact_parts = headline(doc)
     wb = Workbook()
-    facts = " · ".join(facts)
+    facts = " · ".join(fact_parts)
     _fill_sheet(wb.active, RANK_SHEET, title, facts, RANK_COLUMNS, units)
     if explain:
         rows = [{"unit": unit, "line": line} for unit in units for line in unit.get("lines") or []]

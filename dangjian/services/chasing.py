@@ -33,8 +33,8 @@ from dangjian.services import audit
 from dangjian.services.bulk import insert_ignoring_duplicates
 from dangjian.services.notify import DeliveryReport, Message, channels_by_unit, deliver
 from dangjian.services.planning import work_calendar
-from dangjian.services.tasks import task_duty_names
 from dangjian.services.rule_sets import get_rule_set, load_stored
+from dangjian.services.tasks import task_duty_names
 from models import (
     Completion,
     Cycle,

@@ -24,8 +24,8 @@ from sqlmodel import Session
 from dangjian.clock import today as shanghai_today
 from dangjian.domain.dues import (
     ZERO,
-    DueState,
     DuesTables,
+    DueState,
     ExemptionRecord,
     IncomeRecord,
     MemberFacts,

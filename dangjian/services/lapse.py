@@ -19,7 +19,7 @@ from sqlalchemy import and_, exists, extract, func, select
 from sqlalchemy.orm import aliased
 from sqlmodel import Session
 
-from dangjian.domain.dues import PAYING, DueState, DuesTables, Month, month_range
+from dangjian.domain.dues import PAYING, DuesTables, DueState, Month, month_range
 from dangjian.domain.lapse import RUN_LENGTH, LapseFlag, MonthFacts, assess, dues_mark, life_mark
 from dangjian.errors import NotFound, ValidationFailed
 from dangjian.services.dues import dues_schedule

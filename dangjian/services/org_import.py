@@ -23,6 +23,7 @@ from collections import defaultdict
 from collections.abc import Callable, Sequence
 from dataclasses import dataclass
 from datetime import date
+from functools import partial
 from pathlib import Path
 from typing import Any
 
@@ -33,9 +34,26 @@ from dangjian.domain.dates import shift_years
 from dangjian.errors import ValidationFailed
 from dangjian.services import audit
 from dangjian.services.roster_format import (
-    CATEGORIES, CATEGORY_ALIASES, GENDERS, MEMBER_REQUIRED, STATUSES, UNIT_KINDS,
-    UNIT_REQUIRED, YES_NO, AREAS, CellError, Table, cell_text, id_birth_date, id_gender,
-    label_of, parse_choice, parse_date, parse_id_number, parse_int, read_tables,
+    AREAS,
+    CATEGORIES,
+    CATEGORY_ALIASES,
+    GENDERS,
+    MEMBER_REQUIRED,
+    STATUSES,
+    UNIT_KINDS,
+    UNIT_REQUIRED,
+    YES_NO,
+    CellError,
+    Table,
+    cell_text,
+    id_birth_date,
+    id_gender,
+    label_of,
+    parse_choice,
+    parse_date,
+    parse_id_number,
+    parse_int,
+    read_tables,
 )
 from models import Member, MemberStatus, Unit, UnitKind
 
@@ -213,7 +231,7 @@ def _read_members(table: Table, index: int, problems: _Problems) -> list[_Member
             "full_on": cells.optional("转正日期", parse_date),
         }
         if v["id_number"] is not BAD:
-            _check_id_number_against(v, lambda message: problems.add(cells.loc, "身份证号", message))
+            _check_id_number_against(v, partial(problems.add, cells.loc, "身份证号"))
         if v["id"] is not BAD:
             rows.append(_MemberRow(cells.loc, v))
     return rows

@@ -25,7 +25,16 @@ from dangjian.labels import TASK_STATE
 from dangjian.services import audit
 from dangjian.services.closing import ItemFailure, ValidationContext, judge, raise_bulk
 from dangjian.services.cycles import get_cycle
-from models import Completion, CompletionTask, Evidence, Review, ReviewDecision, Task, TaskState, Unit
+from models import (
+    Completion,
+    CompletionTask,
+    Evidence,
+    Review,
+    ReviewDecision,
+    Task,
+    TaskState,
+    Unit,
+)
 
 
 @dataclass(frozen=True)

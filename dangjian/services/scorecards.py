@@ -11,7 +11,7 @@ from sqlmodel import Session
 
 from dangjian.errors import NotFound
 from dangjian.services.cycles import get_cycle
-from models import Member, RuleSetVersion, ScoreLine, ScoreRun, Scorecard, Unit
+from models import Member, RuleSetVersion, Scorecard, ScoreLine, ScoreRun, Unit
 
 SCHEMA = "dangjian.scorecard/1"
 

@@ -13,7 +13,6 @@ Evidence maps late/missed/excused buckets to the task ids behind them.
 """
 from __future__ import annotations
 
-from collections import defaultdict
 from dataclasses import dataclass, field
 from datetime import date
 from typing import Any
@@ -26,7 +25,7 @@ from dangjian.services import audit
 from dangjian.services.bulk import insert_ignoring_duplicates
 from dangjian.services.rule_sets import get_rule_set, load_stored
 from dangjian.services.scoring_metrics import Subject, gather_inputs, scoring_subjects
-from models import Cycle, ScoreLine, ScoreRun, Scorecard, Unit
+from models import Cycle, Scorecard, ScoreLine, ScoreRun, Unit
 from rules.loader import LoadedRuleSet
 from rules.outcomes import Subject as OutcomeSubject
 from rules.outcomes import apply_outcomes

@@ -14,6 +14,7 @@ from typing import Any
 from sqlalchemy import and_, case, func, literal, select
 from sqlmodel import Session
 
+from dangjian.services.scoring_inputs import manual_items
 from models import (
     Attendance,
     Completion,
@@ -27,7 +28,6 @@ from models import (
     UnitKind,
     Waiver,
 )
-from dangjian.services.scoring_inputs import manual_items
 from rules.loader import LoadedRuleSet
 from rules.metrics import ManualEntry
 

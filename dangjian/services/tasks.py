@@ -8,9 +8,9 @@ from sqlalchemy import select
 from sqlmodel import Session
 
 from dangjian.errors import NotFound, ValidationFailed
+from dangjian.labels import TASK_STATE
 from dangjian.services.cycles import get_cycle
 from dangjian.services.rule_sets import get_rule_set, load_stored
-from dangjian.labels import TASK_STATE
 from models import Task, TaskState, Unit
 
 

@@ -12,12 +12,12 @@
     formula         an expression over metrics (rules.formula), clamped
 
 To add a method: write a subclass of ItemBase with `method: Literal["<name>"]`,
-`bounds()`, `metric_keys()` and `prepare(env)` (or `evaluate(ctx)`), and append it to
-METHODS. The loader lists METHODS' names when a file names another.
+`bounds()`, `metric_keys()` and `prepare(env)` (or `evaluate(ctx)`), and add it to the
+union below (METHODS follows it). The loader lists METHODS' names when a file names another.
 """
 from __future__ import annotations
 
-from typing import Annotated, Union
+from typing import Annotated, get_args
 
 from pydantic import Field
 
@@ -33,15 +33,18 @@ from rules.methods.rank_points import RankPoints
 from rules.methods.ratio import RatioItem
 from rules.methods.ratio_bands import RatioBands
 
-METHODS: tuple[type[ItemBase], ...] = (
-    DutyDeduction, Ladder, Checklist, RatioItem, RatioBands, RankPoints, Bonus, Penalty, Manual, FormulaItem,
+# The union is spelled out (not built from a tuple) so that type checkers see it too.
+_Methods = (
+    DutyDeduction | Ladder | Checklist | RatioItem | RatioBands | RankPoints | Bonus | Penalty | Manual
+    | FormulaItem
 )
+METHODS: tuple[type[ItemBase], ...] = get_args(_Methods)
 
-Item = Annotated[Union[METHODS], Field(discriminator="method")]  # type: ignore[valid-type]  # noqa: UP007
+Item = Annotated[_Methods, Field(discriminator="method")]
 
 
 def method_names() -> list[str]:
-    return [cls.model_fields["method"].annotation.__args__[0] for cls in METHODS]  # type: ignore[union-attr]
+    return [get_args(cls.model_fields["method"].annotation)[0] for cls in METHODS]
 
 
 __all__ = [

@@ -95,9 +95,11 @@ class Bonus(ItemBase):
         if self.multiplier is not None:
             multiplier = (self.compile_in(env, self.multiplier.when, "bool"), dec(self.multiplier.factor),
                           self.multiplier.when.strip())
-        points = None if self.points is None else dec(self.points)
-        each = None if self.each is None else dec(self.each)
-        key = None if self.metric is None else env.key(self.metric)
+        # _consistent: `points` is set whenever `when` is, `metric` and `each` otherwise; the
+        # placeholders for the unset ones are never read.
+        points = ZERO if self.points is None else dec(self.points)
+        each = ZERO if self.each is None else dec(self.each)
+        key = "" if self.metric is None else env.key(self.metric)
         label = env.label(key) if key else ""
         word = env.unit_word(key) if key else ""
 
@@ -110,18 +112,18 @@ class Bonus(ItemBase):
                 if not holds:
                     return Outcome(ZERO, f"条件“{condition.text.strip()}”不成立（{shown}），不加分；得0分{limit}")
                 raw = points
-                text = f"条件“{condition.text.strip()}”成立（{shown}），加{fmt(points)}分"  # type: ignore[arg-type]
+                text = f"条件“{condition.text.strip()}”成立（{shown}），加{fmt(points)}分"
             else:
-                count = values[key] if key in values else ctx.metric(key, item_code=code)  # type: ignore[index]
-                raw = count * each  # type: ignore[operator]
-                text = f"{label}{fmt(count)}{word}，每{word or '次'}加{fmt(each)}分，计{fmt(raw)}分"  # type: ignore[arg-type]
-                ids = ctx.task_ids(key) if ctx.evidence else []  # type: ignore[arg-type]
+                count = values[key] if key in values else ctx.metric(key, item_code=code)
+                raw = count * each
+                text = f"{label}{fmt(count)}{word}，每{word or '次'}加{fmt(each)}分，计{fmt(raw)}分"
+                ids = ctx.task_ids(key) if ctx.evidence else []
             if multiplier is not None and raw:
                 test, factor, written = multiplier
                 if test.evaluate(values):
-                    raw = raw * factor  # type: ignore[operator]
+                    raw = raw * factor
                     text += f"；“{written}”成立（{test.substitute(values)}），得分×{fmt(factor)}为{fmt(raw)}分"
-            result: Decimal = raw  # type: ignore[assignment]
+            result: Decimal = raw
             if cap is not None and result > cap:
                 text += f"，超过上限按{fmt(cap)}分计"
                 result = cap

@@ -77,8 +77,8 @@ class Checklist(ItemBase):
             decl = env.declared.get(env.key(check.metric or ""))
             if decl is not None and (decl.min is None or decl.max is None or decl.min < 0 or decl.max > 1):
                 found.append((("checks", i, "metric"),
-                              f"检查项的指标 {decl.code} 应为0或1：请在 metrics 中声明 min: 0, max: 1"
-                              f"（现为 {decl.range_text()}）"))
+                              (f"检查项的指标 {decl.code} 应为0或1：请在 metrics 中声明 min: 0, max: 1"
+                               f"（现为 {decl.range_text()}）")))
         return found
 
     def bounds(self) -> tuple[Decimal | None, Decimal | None]:

@@ -13,7 +13,7 @@ from rules.numbers import dec
 _SHOWN: dict[Decimal, str] = {}
 
 
-def fmt(value: Decimal | float | int) -> str:
+def fmt(value: Decimal | float) -> str:
     """rules.numbers.fmt (13, 2.5, -0.2; never 13.0 or 1E+1), faster: reasons format a few
     numbers per line, and the same small numbers recur, so spellings are cached by value."""
     d = value if type(value) is Decimal else dec(value)
@@ -47,7 +47,8 @@ ONE = Decimal(1)
 def _ratio(value: Any) -> Any:
     """"30%" → 0.3; 0.3 stays; a plain number above 1 is refused (30 means 30%?)."""
     if isinstance(value, bool):
-        raise ValueError(f"应为比例（如 30% 或 0.3），实际为 {value!r}")
+        # ValueError, not TypeError: pydantic turns only ValueError into a validation issue.
+        raise ValueError(f"应为比例（如 30% 或 0.3），实际为 {value!r}")  # noqa: TRY004
     if isinstance(value, str):
         text = value.strip()
         if text.endswith("％"):

@@ -52,8 +52,8 @@ class RatioSource(ItemBase):
     def problems(self, env: Env) -> list[tuple[Path, str]]:
         decl = env.declared.get(env.key(self.metric))
         if self.denominator is None and decl is not None and not decl.is_percent and (decl.max is None or decl.max > 10):
-            return [(("metric",), f"没有 denominator 时，{decl.code} 应是比例：声明 unit: \"%\"（百分数），"
-                                  f"或声明 max（不超过10）表示小数（如 max: 1）；否则请写 denominator（分母）")]
+            return [(("metric",), (f"没有 denominator 时，{decl.code} 应是比例：声明 unit: \"%\"（百分数），"
+                                   f"或声明 max（不超过10）表示小数（如 max: 1）；否则请写 denominator（分母）"))]
         return []
 
     def ratio_evaluator(self, env: Env, score: Score, top: Decimal, full: str) -> Evaluate:

@@ -8,7 +8,6 @@ import sys
 import pytest
 
 from tests.support.cli import demo_county_with_cycle, run
-
 from tests.support.sinks import WebhookSink
 
 BRANCH = "620621-01-01-ZB"          # 东关社区党支部 in the demo county

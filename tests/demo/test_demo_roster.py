@@ -67,7 +67,7 @@ def test_member_figures_match_the_seed_report(county: tuple[dict[str, Unit], lis
 
 
 def test_members_are_plausible(county: tuple[dict[str, Unit], list[Member]]) -> None:
-    units, members = county
+    _units, members = county
     assert len({m.name for m in members}) == 281 and len({m.id_number for m in members}) == 281
     assert [m.id for m in members] == [f"M{i:04d}" for i in range(1, 282)]
     for m in members:

@@ -77,13 +77,13 @@ def test_amounts_round_half_up_to_the_fen() -> None:
 
 
 def test_business_owner_pays_in_service_rates_on_last_quarters_average() -> None:
-    base = business_base([D("4000"), D("5000"), D("6000")], TABLE)
+    base = business_base([D(4000), D(5000), D(6000)], TABLE)
     assert base == D("5000.00")
     assert dues(IncomeKind.business, str(base)) == D("50.00")
 
 
 def test_explanation_names_the_tier_and_rate() -> None:
-    text = monthly_dues(IncomeKind.salary, D("4800"), TABLE).explanation
+    text = monthly_dues(IncomeKind.salary, D(4800), TABLE).explanation
     assert "3000元以上至5000元（含）" in text and "1%" in text and "48.00元" in text
 
 
@@ -101,8 +101,8 @@ def test_a_later_table_version_applies_from_its_month(tmp_path: Path) -> None:
     path = tmp_path / "dues.yaml"
     path.write_text(text + later, encoding="utf-8")
     tables = load_tables(path)
-    assert monthly_dues(IncomeKind.salary, D("20000"), tables.for_month(Month(2029, 12))).amount == D("400.00")
-    assert monthly_dues(IncomeKind.salary, D("20000"), tables.for_month(Month(2030, 1))).amount == D("600.00")
+    assert monthly_dues(IncomeKind.salary, D(20000), tables.for_month(Month(2029, 12))).amount == D("400.00")
+    assert monthly_dues(IncomeKind.salary, D(20000), tables.for_month(Month(2030, 1))).amount == D("600.00")
 
 
 def test_a_tier_table_out_of_order_is_refused(tmp_path: Path) -> None:
@@ -130,15 +130,15 @@ def test_student_pays_20_fen_and_no_other_fixed_amount() -> None:
 
 
 def test_laid_off_member_cannot_be_registered_on_a_salary() -> None:
-    problems = check_income(IncomeKind.salary, D("3000"), MemberCategory.laid_off, TABLE, who="党员丙")
+    problems = check_income(IncomeKind.salary, D(3000), MemberCategory.laid_off, TABLE, who="党员丙")
     assert problems and "fixed" in problems[0]
 
 
 # ---------------------------------------------------------------- months owed
 
 def facts(**kw: object) -> MemberFacts:
-    base: dict[str, object] = dict(member_id="M1", name="张三", category=MemberCategory.in_service,
-                                   status=MemberStatus.full, joined_on=date(2010, 7, 1))
+    base: dict[str, object] = {"member_id": "M1", "name": "张三", "category": MemberCategory.in_service,
+                               "status": MemberStatus.full, "joined_on": date(2010, 7, 1)}
     base.update(kw)
     return MemberFacts(**base)  # type: ignore[arg-type]
 
@@ -148,8 +148,8 @@ def year(y: int = 2026) -> list[Month]:
 
 
 def test_salary_change_applies_from_the_first_month_of_the_new_pay() -> None:
-    f = facts(incomes=(IncomeRecord(Month(2026, 7), IncomeKind.salary, D("5200")),
-                       IncomeRecord(Month(2025, 1), IncomeKind.salary, D("4800"))))
+    f = facts(incomes=(IncomeRecord(Month(2026, 7), IncomeKind.salary, D(5200)),
+                       IncomeRecord(Month(2025, 1), IncomeKind.salary, D(4800))))
     owed = {d.month: d.amount for d in owed_months(f, year(), TABLES)}
     assert owed[Month(2026, 6)] == D("48.00")
     assert owed[Month(2026, 7)] == D("78.00")     # 5200 × 1.5%
@@ -158,7 +158,7 @@ def test_salary_change_applies_from_the_first_month_of_the_new_pay() -> None:
 
 def test_probationary_member_pays_from_the_month_the_branch_meeting_admitted_them() -> None:
     f = facts(status=MemberStatus.probationary, joined_on=date(2026, 3, 15),
-              incomes=(IncomeRecord(Month(2026, 1), IncomeKind.salary, D("4800")),))
+              incomes=(IncomeRecord(Month(2026, 1), IncomeKind.salary, D(4800)),))
     months = {d.month: d for d in owed_months(f, year(), TABLES)}
     assert months[Month(2026, 2)].state == DueState.not_member and months[Month(2026, 2)].amount == 0
     assert months[Month(2026, 3)].amount == D("48.00")
@@ -181,7 +181,7 @@ def test_without_a_base_the_amount_is_unknown_not_zero() -> None:
 
 
 def test_exemption_and_reduction_apply_only_inside_their_months() -> None:
-    f = facts(incomes=(IncomeRecord(Month(2026, 1), IncomeKind.salary, D("4800")),),
+    f = facts(incomes=(IncomeRecord(Month(2026, 1), IncomeKind.salary, D(4800)),),
               exemptions=(ExemptionRecord(Month(2026, 3), Month(2026, 4), ExemptionKind.exempt, None, "大病"),
                           ExemptionRecord(Month(2026, 5), Month(2026, 5), ExemptionKind.reduce, D("10.00"), "困难")))
     months = {d.month: d for d in owed_months(f, year(), TABLES)}
@@ -202,7 +202,7 @@ def test_an_exemption_holds_even_before_a_base_is_registered() -> None:
 # ---------------------------------------------------------------- payments
 
 def owing(*months: Month, amount: str = "48.00", paid: dict[Month, str] | None = None):  # type: ignore[no-untyped-def]
-    f = facts(incomes=(IncomeRecord(Month(2020, 1), IncomeKind.salary, D("4800")),))
+    f = facts(incomes=(IncomeRecord(Month(2020, 1), IncomeKind.salary, D(4800)),))
     dues_ = owed_months(f, list(months), TABLES)
     return {b.month: b for b in balances(dues_, {m: D(v) for m, v in (paid or {}).items()})}
 

@@ -3,8 +3,8 @@ from __future__ import annotations
 
 import pytest
 
-from dangjian.domain.lapse import Mark, MonthFacts, Reason, assess, life_mark, runs
 from dangjian.domain.dues import Month
+from dangjian.domain.lapse import Mark, MonthFacts, Reason, assess, life_mark, runs
 
 M, D, E, N = Mark.missing, Mark.done, Mark.excused, Mark.not_member
 

@@ -1,6 +1,7 @@
 """Periods of a cycle and due dates rolled onto working days."""
 from __future__ import annotations
 
+import itertools
 from datetime import date
 from pathlib import Path
 
@@ -51,7 +52,7 @@ def test_a_calendar_year_has_the_expected_number_of_contiguous_periods(
     assert len(periods) == count
     assert periods[0].start == date(2026, 1, 1)
     assert periods[-1].end == date(2026, 12, 31)
-    for before, after in zip(periods, periods[1:]):
+    for before, after in itertools.pairwise(periods):
         assert (after.start - before.end).days == 1  # no gaps, no overlaps
 
 

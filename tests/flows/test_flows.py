@@ -40,9 +40,9 @@ def app_db(tmp_path, monkeypatch):
 
 
 def make_cycle():
-    from tests.support.builders import RULES
     from dangjian.services.cycles import create_cycle
     from dangjian.services.rule_sets import register_rule_set
+    from tests.support.builders import RULES
 
     with session_scope() as session:
         c = county(session)

@@ -62,8 +62,8 @@ def test_seventy_thirty_after_deducting_the_penalties() -> None:
 def test_subtracting_a_penalty_section_is_refused_at_its_name() -> None:
     text = weighted("(基础项 - 减分项) * 0.7 + 评议项 * 0.3")
     assert issues_of(text) == [
-        f"{at(text, '减分项)')}: 节“减分项”的得分只会是0或负数（扣分记为负分），减去它反而变成加分；"
-        "“扣除减分项”请写成“+ 减分项”"]
+        (f"{at(text, '减分项)')}: 节“减分项”的得分只会是0或负数（扣分记为负分），减去它反而变成加分；"
+         "“扣除减分项”请写成“+ 减分项”")]
 
 
 def test_every_top_level_section_must_appear_in_the_total_formula() -> None:

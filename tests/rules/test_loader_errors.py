@@ -100,15 +100,15 @@ def test_bad_enum_lists_allowed_values() -> None:
 
 def test_unknown_method_lists_the_known_methods() -> None:
     assert issues_of(edit("method: duty_deduction", "method: ladders")) == [
-        "t.yaml:22:19: 未知的计分方法 'ladders'（可用的计分方法：duty_deduction、ladder、checklist、ratio、"
-        "ratio_bands、rank_points、bonus、penalty、manual、formula）"
+        ("t.yaml:22:19: 未知的计分方法 'ladders'（可用的计分方法：duty_deduction、ladder、checklist、ratio、"
+         "ratio_bands、rank_points、bonus、penalty、manual、formula）")
     ]
 
 
 def test_missing_method_lists_the_known_methods() -> None:
     text = edit("          method: duty_deduction            # 22\n", "")
-    assert issues_of(text) == ["t.yaml:19:11: 缺少必填项 method（可用的计分方法：duty_deduction、ladder、checklist、"
-                               "ratio、ratio_bands、rank_points、bonus、penalty、manual、formula）"]
+    assert issues_of(text) == [("t.yaml:19:11: 缺少必填项 method（可用的计分方法：duty_deduction、ladder、checklist、"
+                                "ratio、ratio_bands、rank_points、bonus、penalty、manual、formula）")]
 
 
 def test_item_referencing_an_undefined_duty() -> None:

@@ -31,8 +31,8 @@ def position(text: str, index: int) -> str:
 
 def test_a_misspelt_method_lists_every_method() -> None:
     item = "{code: a, name: 甲, max: 5, method: ratios, metric: activists, threshold: 30%}"
-    assert one(item) == [f"{where(item, 'ratios')}: 未知的计分方法 'ratios'（可用的计分方法：duty_deduction、ladder、"
-                         "checklist、ratio、ratio_bands、rank_points、bonus、penalty、manual、formula）"]
+    assert one(item) == [(f"{where(item, 'ratios')}: 未知的计分方法 'ratios'（可用的计分方法：duty_deduction、ladder、"
+                          "checklist、ratio、ratio_bands、rank_points、bonus、penalty、manual、formula）")]
 
 
 def test_a_ratio_without_threshold() -> None:
@@ -49,8 +49,8 @@ def test_ratios_are_written_as_percent_or_fraction() -> None:
 
 def test_a_ratio_metric_without_denominator_must_be_a_ratio() -> None:
     item = "{code: a, name: 甲, max: 5, method: ratio, metric: activists, threshold: 30%}"
-    assert one(item) == [f"{where(item, 'activists')}: 没有 denominator 时，activists 应是比例：声明 unit: \"%\"（百分数），"
-                         "或声明 max（不超过10）表示小数（如 max: 1）；否则请写 denominator（分母）"]
+    assert one(item) == [(f"{where(item, 'activists')}: 没有 denominator 时，activists 应是比例：声明 unit: \"%\"（百分数），"
+                          "或声明 max（不超过10）表示小数（如 max: 1）；否则请写 denominator（分母）")]
 
 
 def test_ladder_steps_that_overlap_leave_a_gap_or_stop_short() -> None:
@@ -97,8 +97,8 @@ def test_checks_that_need_the_declared_metrics() -> None:
 
 def test_a_metric_written_with_punctuation_is_explained() -> None:
     item = "{code: a, name: 甲, method: penalty, metric: 违纪-案件, each: 2}"
-    assert one(item) == [f"{where(item, '违纪-案件')}: metric：指标 '违纪-案件' 应写成声明的指标代码或名称（如 activist_ratio、"
-                         "入党积极分子比例），或“职责代码.桶”（如 party_congress.missed），不能有空格和标点"]
+    assert one(item) == [(f"{where(item, '违纪-案件')}: metric：指标 '违纪-案件' 应写成声明的指标代码或名称（如 activist_ratio、"
+                          "入党积极分子比例），或“职责代码.桶”（如 party_congress.missed），不能有空格和标点")]
 
 
 def test_every_problem_is_reported_at_once_in_file_order() -> None:

@@ -57,17 +57,17 @@ def test_a_value_outside_the_declared_range_names_unit_and_metric(value: float) 
 def test_an_undeclared_metric_is_a_load_error_at_its_value_listing_the_known_ones() -> None:
     text = rules(ITEMS.replace("metric: cases", "metric: case_count"), metrics=METRICS)
     assert issues_of(text) == [
-        f"{at(text, 'case_count')}: 未定义的指标 case_count（声明的指标：satisfaction（群众满意度）、cases（违纪案件）；"
-        "职责指标写作 职责代码.owed|on_time|late|missed|pending|excused（职责：party_congress、party_lecture、"
-        "theme_party_day））"
+        (f"{at(text, 'case_count')}: 未定义的指标 case_count（声明的指标：satisfaction（群众满意度）、cases（违纪案件）；"
+         "职责指标写作 职责代码.owed|on_time|late|missed|pending|excused（职责：party_congress、party_lecture、"
+         "theme_party_day））")
     ]
 
 
 def test_a_duty_metric_with_an_unknown_bucket_lists_the_buckets() -> None:
     text = rules("        - {code: x, name: 阶梯, max: 5, method: ladder, metric: party_congress.absent, zero_at: 1}\n")
     assert issues_of(text) == [
-        f"{at(text, 'party_congress.absent')}: 职责 party_congress 没有指标 absent"
-        "（可用：owed、on_time、late、missed、pending、excused）"]
+        (f"{at(text, 'party_congress.absent')}: 职责 party_congress 没有指标 absent"
+         "（可用：owed、on_time、late、missed、pending、excused）")]
 
 
 def test_declarations_are_checked_code_name_range_and_default() -> None:
@@ -138,10 +138,10 @@ def test_a_member_rule_set_may_not_read_unit_metrics_or_unit_duties() -> None:
 """)
     found = issues_of(text)
     assert found == [
-        f"{at(text, 'branch_size', 2)}: 指标 branch_size 按单位统计（per: unit），本规则集按党员计分"
-        "（scoring.subject: {kind: member}），只能读 per: member 的指标",
-        f"{at(text, 'party_congress,', 2)}: 职责 party_congress 由组织承担，按党员计分的规则集只能读党员职责"
-        "（applies_to: {subject: member}）的指标",
+        (f"{at(text, 'branch_size', 2)}: 指标 branch_size 按单位统计（per: unit），本规则集按党员计分"
+         "（scoring.subject: {kind: member}），只能读 per: member 的指标"),
+        (f"{at(text, 'party_congress,', 2)}: 职责 party_congress 由组织承担，按党员计分的规则集只能读党员职责"
+         "（applies_to: {subject: member}）的指标"),
     ]
 
 
@@ -151,8 +151,8 @@ def test_a_unit_rule_set_may_not_read_attendance_or_member_metrics() -> None:
         - {code: v, name: 志愿, method: bonus, metric: volunteer_hours, each: 1, cap: 2}
 """, metrics=MEMBER_METRICS)
     assert issues_of(text) == [
-        f"{at(text, 'attendance.absent')}: 参会指标 attendance.absent 只能用于按党员计分的规则集"
-        "（scoring.subject: {kind: member}）",
+        (f"{at(text, 'attendance.absent')}: 参会指标 attendance.absent 只能用于按党员计分的规则集"
+         "（scoring.subject: {kind: member}）"),
         f"{at(text, 'volunteer_hours', 2)}: 指标 volunteer_hours 按党员统计（per: member），本规则集按单位计分，不能读它",
     ]
 

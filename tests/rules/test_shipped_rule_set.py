@@ -3,12 +3,12 @@ meeting calendar of the 支部工作条例 plus the county's monthly member meet
 its stored examples pass; a failing example says what it expected and what it got."""
 from __future__ import annotations
 
+from models.org import UnitKind
 from rules import SETS_DIR
 from rules.duties import Frequency, Quorum
 from rules.examples import run_examples
 from rules.loader import load_rule_set_file, load_rule_set_text
 from rules.scorer import grade_for
-from models.org import UnitKind
 
 PATH = SETS_DIR / "community_branch_basic.yaml"
 

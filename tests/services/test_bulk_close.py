@@ -142,7 +142,7 @@ def test_one_failing_item_writes_nothing_and_every_failing_item_is_listed(sessio
 
 
 def test_a_single_kind_of_failure_keeps_its_error_class(session, world):
-    c, cycle = world
+    c, _cycle = world
     with pytest.raises(NotFound) as error:
         close_many(session=session, items=[BulkItem([888_001], report(date(2026, 3, 10), c.big_members)),
                                            BulkItem([888_002], report(date(2026, 3, 10), c.big_members))])

@@ -22,7 +22,7 @@ from dangjian.services.planning import plan_cycle
 from dangjian.services.rule_sets import register_rule_set
 from models import ChannelKind, Cycle, Notification, NotificationStatus, Task
 from rules.loader import RuleSetError, load_rule_set_file
-from tests.support.builders import present_for, RULES, at, county, planned_cycle
+from tests.support.builders import RULES, at, county, planned_cycle, present_for
 from tests.support.sinks import SmtpSink, WebhookSink
 
 ROOT = Path(__file__).resolve().parents[2]

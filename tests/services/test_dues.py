@@ -150,7 +150,7 @@ def test_a_second_base_for_the_same_month_needs_replace(session: Session, c: Cou
     with pytest.raises(Conflict, match="--replace"):
         income(session, "M100", "5200")
     record_income(session=session, member_id="M100", effective_month=Month(2026, 1), kind=IncomeKind.salary,
-                  base=D("5200"), actor="组织委员", replace=True)
+                  base=D(5200), actor="组织委员", replace=True)
     assert member_dues(session=session, member_id="M100", year=2026).months[0].due.amount == D("78.00")
 
 
@@ -190,7 +190,7 @@ def test_a_late_raise_leaves_a_difference_to_pay(session: Session, c: County) ->
     income(session, "M100", "4800")
     pay(session, "M100", "2026-01", "48", date(2026, 1, 10))
     record_income(session=session, member_id="M100", effective_month=Month(2026, 1), kind=IncomeKind.salary,
-                  base=D("5200"), actor="组织委员", replace=True)
+                  base=D(5200), actor="组织委员", replace=True)
     january = member_dues(session=session, member_id="M100", year=2026).months[0]
     assert january.outstanding == D("30.00") and january.balance == D("-30.00")
     pay(session, "M100", "2026-01", "30", date(2026, 2, 5), consent=True)

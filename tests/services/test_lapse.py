@@ -87,9 +87,9 @@ def hold(session: Session, branch: str, month: int, present: Iterable[str] = (),
 
 def pay_months(session: Session, member: str, months: Iterable[int]) -> None:
     record_income(session=session, member_id=member, effective_month=Month(2026, 1), kind=IncomeKind.salary,
-                  base=D("4800"), actor="组织委员")
+                  base=D(4800), actor="组织委员")
     for m in months:
-        record_payment(session=session, member_id=member, months=[Month(2026, m)], amount=D("48"),
+        record_payment(session=session, member_id=member, months=[Month(2026, m)], amount=D(48),
                        paid_on=date(2026, m, 10), actor="组织委员", today=JUNE_END)
 
 
@@ -182,8 +182,8 @@ def test_bad_scope_and_window_are_named(session: Session, c: County) -> None:
 
 def test_payments_made_after_as_of_do_not_count(session: Session, c: County) -> None:
     record_income(session=session, member_id="M104", effective_month=Month(2026, 1), kind=IncomeKind.salary,
-                  base=D("4800"), actor="组织委员")
-    record_payment(session=session, member_id="M104", months=[Month(2026, 3)], amount=D("48"),
+                  base=D(4800), actor="组织委员")
+    record_payment(session=session, member_id="M104", months=[Month(2026, 3)], amount=D(48),
                    paid_on=date(2026, 7, 20), branch_consent=True, actor="组织委员", today=date(2026, 7, 31))
     assert Reason.dues in flags(session)["M104"].reasons                   # as of June: not yet paid
     later = flags(session, as_of=date(2026, 7, 31), months=7)              # March paid: runs of 2 and 4

@@ -7,11 +7,10 @@ from dangjian.domain.completion import AttendanceEntry
 from dangjian.services.closing import Report, close_tasks
 from dangjian.services.cycles import create_cycle
 from dangjian.services.planning import plan_cycle
-from dangjian.services.rule_sets import register_rule_set
+from dangjian.services.rule_sets import load_stored, register_rule_set
 from dangjian.services.scorecards import scorecard_document
 from dangjian.services.scoring import score_cycle
 from dangjian.services.scoring_metrics import gather_inputs, scoring_subjects
-from dangjian.services.rule_sets import load_stored
 from models import Presence, Scorecard, Task, Unit
 from tests.support.builders import RULES, at, county, planned_cycle
 

@@ -178,8 +178,8 @@ BAD_CASES = {
                   ["members.csv 第6行 入党日期：“2003-13-01”不是有效日期",
                    "members.csv 第6行 转正日期：日期格式应为 YYYY-MM-DD，实际为“2004年7月1日”"]),
     "unknown category": (UNITS, MEMBERS + [person("M5", "1980-01-01", 21, category="退伍军人")],
-                         ["members.csv 第6行 人员类别：“退伍军人”不是可选值，可选：在职、离退休、下岗失业、流动、"
-                          "个体私营、居民、学生、农民"]),
+                         [("members.csv 第6行 人员类别：“退伍军人”不是可选值，可选：在职、离退休、下岗失业、流动、"
+                           "个体私营、居民、学生、农民")]),
     "unknown unit kind": (UNITS + [["X1", "联合支部", "联合党支部", "C1", "", "", ""]], MEMBERS,
                           ["units.csv 第9行 组织类型：“联合党支部”不是可选值，可选：区县、街道、社区、党支部、党小组"]),
     "empty required cell": (UNITS, MEMBERS + [person("M5", "1980-01-01", 21, name=" ")],

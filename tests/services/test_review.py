@@ -11,7 +11,13 @@ from dangjian.errors import Conflict, Forbidden, NotFound, ValidationFailed
 from dangjian.services.closing import Report, close_tasks, correct_completion
 from dangjian.services.cycles import create_cycle
 from dangjian.services.planning import plan_cycle
-from dangjian.services.review import accept, accept_many, history, pending_reviews, return_completion
+from dangjian.services.review import (
+    accept,
+    accept_many,
+    history,
+    pending_reviews,
+    return_completion,
+)
 from dangjian.services.rule_sets import register_rule_set
 from models import AuditEvent, Completion, Presence, Review, ReviewDecision, Task, TaskState, Waiver
 from tests.support.builders import RULES, at, county
@@ -80,7 +86,7 @@ def submit_lecture(session, c, cycle, *, held=date(2026, 3, 10), reported=date(2
 
 def test_reporting_a_review_duty_leaves_the_task_submitted_not_done(session, world):
     c, cycle = world
-    t, completion = submit_lecture(session, c, cycle)
+    t, _completion = submit_lecture(session, c, cycle)
     assert states(session, t) == [TaskState.submitted]
     assert t.done_on == date(2026, 3, 10)
     actions = session.execute(select(AuditEvent.action).where(AuditEvent.entity == "task",

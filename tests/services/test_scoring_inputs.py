@@ -10,7 +10,7 @@ from dangjian.services.scorecards import scorecard_document
 from dangjian.services.scoring import publish_run, score_cycle
 from dangjian.services.scoring_inputs import MetricEntry, set_manual_score, set_metric_values
 from dangjian.services.what_if import what_if
-from models import ManualScore, MetricValue, ScoreLine, ScoreRun, Scorecard
+from models import ManualScore, MetricValue, Scorecard, ScoreLine, ScoreRun
 from rules.loader import RuleSetError
 from rules.scorer import MissingMetric
 from tests.support.builders import RULES, county, planned_cycle
@@ -121,7 +121,7 @@ def test_a_draft_that_fails_to_load_is_refused_with_its_errors(session, target_c
 
 
 def test_publishing_a_rescore_keeps_the_earlier_version_readable(session, target_cycle):
-    c, cycle = target_cycle
+    _c, cycle = target_cycle
     enter_all(session, ["B1", "B2"])
     first = score_cycle(session=session, cycle_id=cycle.id, as_of=date(2027, 1, 4), publish=True)
     basic = register_rule_set(session=session, path=RULES, actor="测试")

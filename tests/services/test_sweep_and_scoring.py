@@ -7,8 +7,8 @@ from dangjian.services.closing import Report, close_tasks
 from dangjian.services.scorecards import scorecard_document
 from dangjian.services.scoring import score_cycle
 from dangjian.services.sweep import sweep_overdue
-from models import Presence, ScoreLine, Scorecard, Task, TaskState
-from tests.support.builders import present_for, at, county, planned_cycle
+from models import Presence, Scorecard, ScoreLine, Task, TaskState
+from tests.support.builders import at, county, planned_cycle, present_for
 
 
 def close_all(session, cycle, owner, members, *, skip=()):

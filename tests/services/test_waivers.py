@@ -33,7 +33,7 @@ def excuse(session, t, until, *, kind=WaiverKind.excused, unit="S", day=date(202
 
 
 def test_a_unit_above_excuses_an_open_task_until_a_date_and_it_is_audited(session, world):
-    c, cycle = world
+    _c, cycle = world
     t = task(session, cycle, "theme_party_day", "B1", date(2026, 3, 1))
     waiver = excuse(session, t, date(2026, 4, 30))
     assert states(session, t) == [TaskState.excused]
@@ -57,7 +57,7 @@ def test_a_task_can_be_marked_not_applicable(session, world):
 
 @pytest.mark.parametrize("unit", ["B1", "C2"])
 def test_only_a_unit_above_the_branch_may_approve_a_waiver(session, world, unit):
-    c, cycle = world
+    _c, cycle = world
     t = task(session, cycle, "theme_party_day", "B1", date(2026, 3, 1))
     before = counts(session), task_states(session, cycle)
     with pytest.raises(Forbidden) as error:
@@ -67,7 +67,7 @@ def test_only_a_unit_above_the_branch_may_approve_a_waiver(session, world, unit)
 
 
 def test_a_waiver_needs_a_reason_an_approver_and_an_expiry_not_in_the_past(session, world):
-    c, cycle = world
+    _c, cycle = world
     t = task(session, cycle, "theme_party_day", "B1", date(2026, 3, 1))
     before = counts(session), task_states(session, cycle)
     with pytest.raises(ValidationFailed) as error:
@@ -104,7 +104,7 @@ def test_a_done_or_already_waived_task_cannot_be_waived(session, world):
 
 
 def test_expiry_returns_tasks_to_overdue_or_open_by_due_date(session, world):
-    c, cycle = world
+    _c, cycle = world
     past_due = task(session, cycle, "theme_party_day", "B1", date(2026, 3, 1))      # due 03-31
     not_due = task(session, cycle, "party_lecture", "B1", date(2026, 4, 1))         # due 06-30
     still = task(session, cycle, "theme_party_day", "B2", date(2026, 3, 1))
@@ -125,7 +125,7 @@ def test_expiry_returns_tasks_to_overdue_or_open_by_due_date(session, world):
 
 
 def test_the_daily_sweep_expires_waivers(session, world):
-    c, cycle = world
+    _c, cycle = world
     t = task(session, cycle, "theme_party_day", "B1", date(2026, 3, 1))
     excuse(session, t, date(2026, 4, 10))
     result = sweep_overdue(session=session, cycle_id=cycle.id, as_of=date(2026, 4, 15))
@@ -150,7 +150,7 @@ def test_scoring_counts_a_task_as_excused_only_while_its_waiver_holds(session, w
     from dangjian.services.scoring import score_cycle
     from models import Scorecard
 
-    c, cycle = world
+    _c, cycle = world
     t = task(session, cycle, "theme_party_day", "B1", date(2026, 3, 1))          # due 03-31
     excuse(session, t, date(2026, 4, 30))
 

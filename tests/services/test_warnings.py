@@ -11,7 +11,7 @@ from dangjian.services.chasing import list_warnings, raise_warnings, send_warnin
 from dangjian.services.notify import add_channel
 from models import ChannelKind, MemberStatus, Task, UnitKind, UnitWarning, WarningKind, WarningLevel
 from tests.services.test_chasing import report_through
-from tests.support.builders import present_for, at, county, member, planned_cycle, unit
+from tests.support.builders import at, county, member, planned_cycle, present_for, unit
 from tests.support.sinks import WebhookSink
 
 

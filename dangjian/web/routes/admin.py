@@ -15,7 +15,16 @@ from sqlmodel import Session
 from starlette.datastructures import FormData, UploadFile
 
 from dangjian.errors import DomainError, ValidationFailed
-from dangjian.services import access, cycle_end, cycles, org_import, planning, rule_sets, scoring, users
+from dangjian.services import (
+    access,
+    cycle_end,
+    cycles,
+    org_import,
+    planning,
+    rule_sets,
+    scoring,
+    users,
+)
 from dangjian.services.access import Principal
 from dangjian.web import uploads, views
 from dangjian.web.deps import (
