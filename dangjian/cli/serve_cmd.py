@@ -7,7 +7,9 @@ stay module paths (`flows.chase:chase`), never file paths.
 """
 from __future__ import annotations
 
+import contextlib
 import importlib
+import os
 from dataclasses import dataclass, field
 from datetime import timedelta
 from pathlib import Path
@@ -114,13 +116,32 @@ def serve(
     prefect_file: Annotated[Path, typer.Option("--prefect-file", help="部署定义文件")] = PREFECT_YAML,
     limit: Annotated[int | None, typer.Option(help="同时运行的流程数上限")] = None,
 ) -> None:
-    """内嵌模式：在本进程中按 deployments/prefect.yaml 的定时（北京时间）运行全部流程。"""
-    prepare_prefect()
-    from prefect import serve as prefect_serve
+    """内嵌模式：在本进程中按 deployments/prefect.yaml 的定时（北京时间）运行全部流程。
 
-    built = build_deployments(prefect_file)
-    for spec in read_specs(prefect_file):
-        when = "；".join(f"{s.cron or s.rrule or f'每 {s.interval:g} 秒'}（{s.timezone or 'UTC'}）"
-                        for s in spec.schedules) or "无定时，按需触发"
-        out.print(f"{spec.name}：{spec.description or spec.entrypoint} —— {when}", highlight=False)
-    prefect_serve(*built, limit=limit, print_starting_message=False)
+    未设置 PREFECT_API_URL 时先在后台启动一个本地 Prefect 服务器（含调度服务，数据在
+    PREFECT_HOME 下），退出时一并停止；设置了则使用那台服务器。
+    """
+    specs = read_specs(prefect_file)          # a broken file is reported before anything starts
+    prepare_prefect()
+    with contextlib.ExitStack() as stack:
+        if not os.environ.get("PREFECT_API_URL"):
+            from dangjian.prefect_local import local_server
+
+            home = Path(os.environ["PREFECT_HOME"])
+            out.print(f"正在启动本地 Prefect 服务器（数据与日志在 {home}）…", highlight=False)
+            server = stack.enter_context(local_server(home))
+            os.environ["PREFECT_API_URL"] = server.api_url
+            out.print(f"Prefect 服务器已就绪：{server.api_url}", highlight=False)
+        from prefect import serve as prefect_serve
+
+        built = build_deployments(prefect_file)
+        for spec in specs:
+            when = "；".join(f"{s.cron or s.rrule or f'每 {s.interval:g} 秒'}（{s.timezone or 'UTC'}）"
+                            for s in spec.schedules) or "无定时，按需触发"
+            out.print(f"{spec.name}：{spec.description or spec.entrypoint} —— {when}", highlight=False)
+        out.print("按 Ctrl-C 停止。", highlight=False)
+        try:
+            prefect_serve(*built, limit=limit, print_starting_message=False)
+        except KeyboardInterrupt:
+            pass
+    out.print("已停止。", highlight=False)

@@ -1,0 +1,184 @@
+"""Schedules fire by themselves: a real Prefect server schedules, a worker (or `dangjian
+serve`) runs, and nobody triggers anything by hand. The server's log must stay clean."""
+from __future__ import annotations
+
+import json
+import os
+import signal
+import subprocess
+import sys
+import time
+import urllib.request
+import uuid
+from collections.abc import Iterator
+from pathlib import Path
+
+import pytest
+from sqlalchemy import create_engine, func, select, text
+
+from dangjian.db import make_engine
+from dangjian.prefect_local import SCHEDULER_FAILURE_MARKERS, LocalServer, local_server
+from models import Task, TaskState
+from tests.support.cli import cli_env
+from tests.support.db import postgres_url
+
+pytestmark = pytest.mark.flows
+ROOT = Path(__file__).resolve().parents[2]
+PREFECT = str(Path(sys.executable).with_name("prefect"))
+SERVER_DBS = ["sqlite"] + (["postgresql"] if postgres_url() else [])
+
+
+def short_schedule_yaml(path: Path, seconds: int = 5) -> Path:
+    """One deployment: the daily sweep, every few seconds instead of once a day."""
+    path.write_text(
+        "name: dangjian-schedule-test\n"
+        "pull:\n  - prefect.deployments.steps.set_working_directory:\n"
+        f"      directory: \"{ROOT}\"\n"
+        "deployments:\n"
+        "  - name: sweep-often\n"
+        "    entrypoint: flows.sweep_overdue:sweep_overdue\n"
+        "    parameters: {}\n"
+        f"    schedules:\n      - interval: {seconds}\n        timezone: Asia/Shanghai\n"
+        "    work_pool:\n      name: schedule-test-pool\n", encoding="utf-8")
+    return path
+
+
+def planned_county(workdir: Path) -> dict[str, str]:
+    """A CLI environment whose database holds the demo county with cycle 2026 planned."""
+    from tests.support.cli import demo_county_with_cycle
+
+    demo_county_with_cycle(workdir)
+    return cli_env(workdir)
+
+
+def overdue_count(env: dict[str, str]) -> int:
+    engine = make_engine(env["DANGJIAN_DATABASE_URL"])
+    try:
+        with engine.connect() as conn:
+            return int(conn.execute(select(func.count()).select_from(Task)
+                                    .where(Task.state == TaskState.overdue)).scalar_one())
+    finally:
+        engine.dispose()
+
+
+def completed_scheduled_runs(api_url: str) -> list[dict[str, object]]:
+    body = json.dumps({"limit": 50, "sort": "EXPECTED_START_TIME_ASC"}).encode()
+    request = urllib.request.Request(f"{api_url}/flow_runs/filter", data=body,
+                                     headers={"Content-Type": "application/json"})
+    with urllib.request.urlopen(request, timeout=10) as response:
+        runs = json.load(response)
+    return [r for r in runs if r.get("auto_scheduled") and r.get("state_type") == "COMPLETED"]
+
+
+def wait_for(predicate, timeout: float, what: str, server: LocalServer | None = None):  # type: ignore[no-untyped-def]
+    deadline = time.monotonic() + timeout
+    while time.monotonic() < deadline:
+        got = predicate()
+        if got:
+            return got
+        time.sleep(1)
+    log = server.log_text()[-3000:] if server else ""
+    pytest.fail(f"{what} did not happen within {timeout:.0f} s\n{log}")
+
+
+@pytest.fixture(params=SERVER_DBS)
+def prefect_server_db(request: pytest.FixtureRequest) -> Iterator[dict[str, str]]:
+    """The Prefect server's own database: SQLite in its home, or its own PostgreSQL database."""
+    if request.param == "sqlite":
+        yield {}
+        return
+    url = postgres_url()
+    assert url
+    name = f"prefect_test_{os.getpid()}_{uuid.uuid4().hex[:6]}"
+    admin = create_engine(url, isolation_level="AUTOCOMMIT")
+    with admin.connect() as conn:
+        conn.execute(text(f'CREATE DATABASE "{name}"'))
+    base = url.split("://", 1)[1].rsplit("/", 1)[0]
+    try:
+        yield {"PREFECT_SERVER_DATABASE_CONNECTION_URL": f"postgresql+asyncpg://{base}/{name}"}
+    finally:
+        with admin.connect() as conn:
+            conn.execute(text(f'DROP DATABASE IF EXISTS "{name}" WITH (FORCE)'))
+        admin.dispose()
+
+
+def test_the_server_schedules_a_short_interval_and_a_worker_completes_it(tmp_path, prefect_server_db):
+    env = planned_county(tmp_path)
+    assert overdue_count(env) == 0
+    yaml = short_schedule_yaml(tmp_path / "prefect.yaml")
+    with local_server(tmp_path / "prefect-server", scheduler_loop_seconds=2,
+                      extra_env=prefect_server_db) as server:
+        penv = {**env, "PREFECT_API_URL": server.api_url, "PREFECT_HOME": str(tmp_path / "client"),
+                "PREFECT_WORKER_QUERY_SECONDS": "2", "COLUMNS": "250"}
+
+        def prefect(*args: str) -> None:
+            done = subprocess.run([PREFECT, "--no-prompt", *args], cwd=ROOT, env=penv,
+                                  capture_output=True, text=True, timeout=180, check=False)
+            assert done.returncode == 0, done.stdout[-2000:] + done.stderr[-2000:]
+
+        prefect("work-pool", "create", "schedule-test-pool", "--type", "process")
+        prefect("deploy", "--all", "--prefect-file", str(yaml))
+        with open(tmp_path / "worker.log", "wb") as log:
+            worker = subprocess.Popen([PREFECT, "--no-prompt", "worker", "start", "--pool", "schedule-test-pool"],
+                                      cwd=ROOT, env=penv, stdout=log, stderr=subprocess.STDOUT)
+        try:
+            runs = wait_for(lambda: completed_scheduled_runs(server.api_url), 150,
+                            "a scheduled run completed by the worker", server)
+        finally:
+            worker.send_signal(signal.SIGINT)
+            try:
+                worker.wait(timeout=30)
+            except subprocess.TimeoutExpired:
+                worker.kill()
+        assert runs and all(r["auto_scheduled"] for r in runs)
+        assert server.scheduler_failures() == []
+    assert overdue_count(env) > 0
+
+
+def test_dangjian_serve_runs_a_schedule_by_itself_and_stops_its_server(tmp_path):
+    env = planned_county(tmp_path)
+    assert overdue_count(env) == 0
+    yaml = short_schedule_yaml(tmp_path / "prefect.yaml")
+    env = {**env, "PREFECT_RUNNER_POLL_FREQUENCY": "2"}
+    env.pop("PREFECT_API_URL", None)
+    with open(tmp_path / "serve.log", "wb") as log:
+        serve = subprocess.Popen([sys.executable, "-m", "dangjian", "serve", "--prefect-file", str(yaml)],
+                                 cwd=tmp_path, env=env, stdout=log, stderr=subprocess.STDOUT)
+    try:
+        wait_for(lambda: overdue_count(env) > 0 or serve.poll() is not None, 180,
+                 "a served, scheduled sweep")
+        assert serve.poll() is None, (tmp_path / "serve.log").read_text(encoding="utf-8")
+    finally:
+        serve.send_signal(signal.SIGINT)
+        try:
+            code = serve.wait(timeout=60)
+        except subprocess.TimeoutExpired:
+            serve.kill()
+            code = serve.wait()
+    output = (tmp_path / "serve.log").read_text(encoding="utf-8", errors="replace")
+    assert overdue_count(env) > 0
+    assert "Traceback" not in output, output[-3000:]
+    assert code in (0, 130), output[-3000:]
+    assert "已停止" in output
+    home = Path(env["PREFECT_HOME"])
+    server_log = home / "server.log"
+    assert server_log.exists()
+    failures = [line for line in server_log.read_text(encoding="utf-8", errors="replace").splitlines()
+                if any(marker in line for marker in SCHEDULER_FAILURE_MARKERS)]
+    assert failures == [], "\n".join(failures)
+    assert processes_with_env("PREFECT_HOME", str(home)) == []
+
+
+def processes_with_env(name: str, value: str) -> list[int]:
+    """Pids of live processes started with name=value in their environment (Linux /proc)."""
+    wanted = f"{name}={value}".encode()
+    found = []
+    for proc in Path("/proc").iterdir():
+        if not proc.name.isdigit() or int(proc.name) == os.getpid():
+            continue
+        try:
+            if wanted in (proc / "environ").read_bytes().split(b"\0"):
+                found.append(int(proc.name))
+        except OSError:
+            continue
+    return found
