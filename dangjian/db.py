@@ -1,12 +1,13 @@
 """Engine and sessions. SQLite gets WAL and foreign keys; PostgreSQL is used as is."""
 from __future__ import annotations
 
+import hashlib
 from collections.abc import Iterator
 from contextlib import contextmanager
 from functools import lru_cache
 from typing import Any
 
-from sqlalchemy import Engine, create_engine, event
+from sqlalchemy import Engine, create_engine, event, text
 from sqlmodel import Session
 
 from dangjian.settings import get_settings
@@ -50,3 +51,15 @@ def session_scope(engine: Engine | None = None) -> Iterator[Session]:
     """A session for one unit of work; services commit, this closes."""
     with Session(engine or get_engine(), expire_on_commit=False) as session:
         yield session
+
+
+def serialise(session: Session, key: str) -> None:
+    """Make concurrent transactions that name the same `key` run one after another, from here
+    to their commit or rollback. PostgreSQL: a transaction-level advisory lock on the key.
+    SQLite: every writer holds the one database write lock, so taking it now (a no-op write)
+    is enough; the key only documents intent there."""
+    if session.get_bind().dialect.name == "postgresql":
+        digest = int.from_bytes(hashlib.blake2b(key.encode("utf-8"), digest_size=8).digest(), "big", signed=True)
+        session.execute(text("SELECT pg_advisory_xact_lock(:k)"), {"k": digest})
+    else:
+        session.execute(text("UPDATE audit_head SET count = count WHERE id = 1"))

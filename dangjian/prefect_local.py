@@ -17,7 +17,7 @@ import subprocess
 import sys
 import time
 import urllib.request
-from collections.abc import Iterator
+from collections.abc import Callable, Iterator
 from dataclasses import dataclass
 from pathlib import Path
 
@@ -50,16 +50,24 @@ def free_port() -> int:
         return int(s.getsockname()[1])
 
 
-def _die_with_parent() -> None:  # pragma: no cover - runs in the child before exec
-    """Linux: the kernel sends SIGTERM to the server when its parent dies, however it dies."""
+def _pdeathsig_setter() -> Callable[[], None] | None:
+    """Linux: a function for the child, before exec, asking the kernel to send it SIGTERM
+    when its parent dies, however the parent dies. libc is loaded here, in the parent, so
+    the child only makes one C call."""
+    if not sys.platform.startswith("linux"):
+        return None
     try:
         import ctypes
 
-        libc = ctypes.CDLL("libc.so.6", use_errno=True)
-        pr_set_pdeathsig = 1
-        libc.prctl(pr_set_pdeathsig, signal.SIGTERM)
+        prctl = ctypes.CDLL("libc.so.6", use_errno=True).prctl
     except (OSError, AttributeError):
-        pass
+        return None
+    pr_set_pdeathsig = 1
+
+    def set_pdeathsig() -> None:  # pragma: no cover - runs in the child
+        prctl(pr_set_pdeathsig, signal.SIGTERM)
+
+    return set_pdeathsig
 
 
 def _healthy(api_url: str) -> bool:
@@ -91,7 +99,8 @@ def local_server(home: Path, *, port: int | None = None, scheduler_loop_seconds:
             [prefect, "--no-prompt", "server", "start", "--host", "127.0.0.1", "--port", str(port),
              "--no-ui", "--analytics-off"],
             env=env, stdout=log, stderr=subprocess.STDOUT, stdin=subprocess.DEVNULL,
-            preexec_fn=_die_with_parent if sys.platform.startswith("linux") else None)
+            # Started before Prefect starts any thread of ours; the hook makes one C call.
+            preexec_fn=_pdeathsig_setter())  # noqa: PLW1509
     server = LocalServer(api_url=api_url, log_path=log_path, process=process)
     try:
         deadline = time.monotonic() + startup_timeout

@@ -16,15 +16,47 @@ tests/test_migrations.py fails while migrations and models disagree.
 """
 from __future__ import annotations
 
-from sqlalchemy import Engine
+from collections.abc import Iterator
+from contextlib import contextmanager
+
+from sqlalchemy import Engine, text
 
 from dangjian import migrations
 
+# Any constant: the advisory lock that serialises concurrent upgrades of one database.
+_UPGRADE_LOCK = 0x64616E676A69616E   # "dangjian"
+
 
 def upgrade_to_head(engine: Engine) -> None:
-    """Bring the database behind `engine` to the newest migration (idempotent)."""
-    with engine.begin() as conn:
+    """Bring the database behind `engine` to the newest migration (idempotent).
+
+    Concurrent upgrades (two `dangjian init` at once, several workers starting) run one
+    after the other: a transaction-level advisory lock on PostgreSQL, a lock file beside
+    the database on SQLite. The second finds the schema current and does nothing.
+    """
+    with _upgrade_lock(engine), engine.begin() as conn:
+        if conn.dialect.name == "postgresql":
+            conn.execute(text("SELECT pg_advisory_xact_lock(:k)"), {"k": _UPGRADE_LOCK})
         migrations.upgrade(conn, "head")
+
+
+@contextmanager
+def _upgrade_lock(engine: Engine) -> Iterator[None]:
+    path = engine.url.database if engine.dialect.name == "sqlite" else None
+    if not path or path == ":memory:":
+        yield
+        return
+    try:
+        import fcntl
+    except ImportError:   # Windows: SQLite's own locking only
+        yield
+        return
+    with open(f"{path}.init-lock", "a+b") as handle:
+        fcntl.flock(handle, fcntl.LOCK_EX)
+        try:
+            yield
+        finally:
+            fcntl.flock(handle, fcntl.LOCK_UN)
 
 
 def current_revision(engine: Engine) -> str | None:

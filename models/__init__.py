@@ -11,7 +11,7 @@ SQLModel.metadata.naming_convention = {
     "pk": "pk_%(table_name)s",
 }
 
-from models.audit import AuditEvent
+from models.audit import AuditAnchor, AuditEvent, AuditHead
 from models.chasing import (
     ChannelKind,
     Notification,
@@ -55,7 +55,7 @@ from models.types import UtcDateTime, utcnow
 from models.web import ApiToken, LoginAttempt, Role, User
 
 __all__ = [
-    "LETTER_DUTY", "ApiToken", "Area", "Attendance", "AuditEvent", "CaseOutcome", "ChannelKind",
+    "LETTER_DUTY", "ApiToken", "Area", "Attendance", "AuditAnchor", "AuditEvent", "AuditHead", "CaseOutcome", "ChannelKind",
     "Completion", "CompletionTask", "Cycle", "CycleState", "DevelopmentCase", "DuesExemption",
     "DuesIncome", "DuesPayment", "DuesPaymentMonth", "Evidence", "ExemptionKind", "Gender",
     "IncomeKind", "LetterSigning", "LifeLeave", "LoginAttempt", "ManualScore", "Member",

@@ -27,11 +27,17 @@ class Completion(SQLModel, table=True):
 
 
 class CompletionTask(SQLModel, table=True):
+    """Which tasks an event closes. `version` is the completion's version: a task has at
+    most one report of each version, so two first reports of one task cannot both land,
+    however they race (the database refuses the second)."""
+
     __tablename__ = "completion_task"
-    __table_args__ = (Index("ix_completion_task_task", "task_id"),)
+    __table_args__ = (Index("ix_completion_task_task", "task_id"),
+                      Index("uq_completion_task_version", "task_id", "version", unique=True))
 
     completion_id: int = Field(foreign_key="completion.id", primary_key=True)
     task_id: int = Field(foreign_key="task.id", primary_key=True)
+    version: int = 1
 
 
 class Presence(StrEnum):

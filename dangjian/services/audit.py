@@ -1,17 +1,30 @@
-"""Append-only audit events, chained by hash so a removed or edited row shows."""
+"""Append-only audit events, chained by hash so a removed or edited row shows.
+
+`record()` queues an event on the session; the events of a transaction are chained and
+written together, in bulk, just before it commits (and dropped if it rolls back). The
+append first takes the lock on the one `audit_head` row, so concurrent writers queue up
+and the chain never forks; the head then carries the new length and last hash, so a
+truncated tail shows. Anchors copy the head at score runs and verifications: rewriting
+and re-hashing events before an anchor shows too. The database refuses UPDATE and DELETE
+on audit_event (triggers, migration 0009).
+"""
 from __future__ import annotations
 
 import hashlib
 import json
+from collections.abc import Iterable, Iterator, Mapping
+from dataclasses import dataclass, field
 from datetime import date, datetime
 from typing import Any
 
-from sqlalchemy import select
+from sqlalchemy import event, insert, select, update
 from sqlmodel import Session
 
-from models import AuditEvent, utcnow
+from dangjian.clock import now_utc
+from models import AuditAnchor, AuditEvent, AuditHead
 
 GENESIS = "0" * 64
+_PENDING = "dangjian.audit.pending"
 
 
 def _jsonable(value: Any) -> Any:
@@ -26,9 +39,15 @@ def _jsonable(value: Any) -> Any:
     return value
 
 
-def event_hash(prev_hash: str, payload: dict[str, Any]) -> str:
+def event_hash(prev_hash: str, payload: Mapping[str, Any]) -> str:
     body = json.dumps(payload, ensure_ascii=False, sort_keys=True, separators=(",", ":"))
     return hashlib.sha256((prev_hash + body).encode("utf-8")).hexdigest()
+
+
+def _payload(at: datetime, actor: str, action: str, entity: str, entity_id: str,
+             before: Any, after: Any) -> dict[str, Any]:
+    return {"at": at.isoformat(), "actor": actor, "action": action, "entity": entity,
+            "entity_id": entity_id, "before": before, "after": after}
 
 
 def record(
@@ -40,35 +59,154 @@ def record(
     entity_id: str | int,
     before: dict[str, Any] | None = None,
     after: dict[str, Any] | None = None,
-) -> AuditEvent:
-    """Add one audit event to the session (the caller's transaction commits it)."""
-    last = session.execute(select(AuditEvent.hash).order_by(AuditEvent.id.desc()).limit(1)).scalar()
-    prev = last or GENESIS
-    at = utcnow()
-    payload = {
-        "at": at.isoformat(), "actor": actor, "action": action, "entity": entity,
-        "entity_id": str(entity_id), "before": _jsonable(before), "after": _jsonable(after),
-    }
-    event = AuditEvent(
-        at=at, actor=actor, action=action, entity=entity, entity_id=str(entity_id),
-        before=payload["before"], after=payload["after"], prev_hash=prev,
-        hash=event_hash(prev, payload),
-    )
-    session.add(event)
+) -> None:
+    """Queue one audit event; the caller's commit chains and writes it."""
+    at = now_utc()
+    session.info.setdefault(_PENDING, []).append(
+        _payload(at, actor, action, entity, str(entity_id), _jsonable(before), _jsonable(after)) | {"_at": at})
+
+
+def record_many(session: Session, events: Iterable[Mapping[str, Any]]) -> None:
+    """Queue many events (each with actor, action, entity, entity_id, before?, after?)."""
+    for e in events:
+        record(session, actor=e["actor"], action=e["action"], entity=e["entity"], entity_id=e["entity_id"],
+               before=e.get("before"), after=e.get("after"))
+
+
+def pending_count(session: Session) -> int:
+    return len(session.info.get(_PENDING, ()))
+
+
+def _lock_head(session: Session) -> tuple[int, str]:
+    """Take the head row's lock (a no-op UPDATE) and read it: appenders queue here."""
+    session.execute(update(AuditHead).where(AuditHead.id == 1).values(count=AuditHead.count))
+    row = session.execute(select(AuditHead.count, AuditHead.hash).where(AuditHead.id == 1)).one_or_none()
+    if row is None:   # a database created before the head existed is migrated with one
+        session.execute(insert(AuditHead).values(id=1, count=0, hash=GENESIS))
+        return 0, GENESIS
+    return int(row[0]), str(row[1])
+
+
+def _append(session: Session, events: list[dict[str, Any]]) -> tuple[int, str]:
+    count, prev = _lock_head(session)
+    rows = []
+    for e in events:
+        at = e.pop("_at")
+        count += 1
+        digest = event_hash(prev, e)
+        rows.append({"seq": count, "at": at, "actor": e["actor"], "action": e["action"], "entity": e["entity"],
+                     "entity_id": e["entity_id"], "before": e["before"], "after": e["after"],
+                     "prev_hash": prev, "hash": digest})
+        prev = digest
+    for start in range(0, len(rows), 5000):
+        session.execute(insert(AuditEvent), rows[start:start + 5000])
+    session.execute(update(AuditHead).where(AuditHead.id == 1).values(count=count, hash=prev))
+    return count, prev
+
+
+@event.listens_for(Session, "before_commit")
+def _write_pending(session: Session) -> None:
+    events = session.info.pop(_PENDING, None)
+    if events:
+        _append(session, events)
+
+
+@event.listens_for(Session, "after_soft_rollback")
+def _drop_pending(session: Session, _previous_transaction: Any) -> None:
+    session.info.pop(_PENDING, None)
+
+
+def flush_pending(session: Session) -> tuple[int, str] | None:
+    """Write the queued events now (within the transaction); (length, head hash) after."""
+    events = session.info.pop(_PENDING, None)
+    return _append(session, events) if events else None
+
+
+def anchor(session: Session, reason: str) -> AuditAnchor:
+    """Copy the head (after this transaction's own events) into audit_anchor."""
+    flush_pending(session)
+    count, digest = _lock_head(session)
+    row = AuditAnchor(at=now_utc(), count=count, hash=digest, reason=reason[:80])
+    session.add(row)
     session.flush()
-    return event
+    return row
+
+
+@dataclass
+class ChainReport:
+    events: int = 0
+    broken: list[int] = field(default_factory=list)        # seq of events that do not verify
+    gaps: list[int] = field(default_factory=list)          # seq missing from 1..n
+    head_count: int | None = None
+    head_hash: str | None = None
+    last_hash: str = GENESIS
+    anchors_checked: int = 0
+    anchors_broken: list[str] = field(default_factory=list)
+    last_anchor: AuditAnchor | None = None
+
+    @property
+    def intact(self) -> bool:
+        return not (self.broken or self.gaps or self.anchors_broken or self.head_problem)
+
+    @property
+    def head_problem(self) -> str | None:
+        if self.head_count is None:
+            return "审计链头（audit_head）缺失" if self.events else None
+        if self.head_count != self.events:
+            return f"链头记录共 {self.head_count} 条，实有 {self.events} 条（末尾的记录被删除或链头被改动）"
+        if self.head_hash != self.last_hash:
+            return "链头哈希与最后一条记录不符（末尾的记录被改写）"
+        return None
+
+
+def _events_in_order(session: Session) -> Iterator[AuditEvent]:
+    return session.execute(select(AuditEvent).order_by(AuditEvent.seq).execution_options(yield_per=2000)).scalars()
+
+
+def check_chain(session: Session) -> ChainReport:
+    """Walk the whole chain, compare it with the head and with every anchor."""
+    report = ChainReport()
+    hashes_at: dict[int, str] = {}
+    anchors = list(session.execute(select(AuditAnchor).order_by(AuditAnchor.id)).scalars())
+    wanted = {a.count for a in anchors}
+    prev, expected_seq = GENESIS, 1
+    for ev in _events_in_order(session):
+        while expected_seq < ev.seq:
+            report.gaps.append(expected_seq)
+            expected_seq += 1
+        expected_seq = ev.seq + 1
+        payload = _payload(ev.at, ev.actor, ev.action, ev.entity, ev.entity_id, ev.before, ev.after)
+        if ev.prev_hash != prev or ev.hash != event_hash(prev, payload):
+            report.broken.append(ev.seq)
+        prev = ev.hash
+        report.events += 1
+        if ev.seq in wanted:
+            hashes_at[ev.seq] = ev.hash
+    report.last_hash = prev
+    head = session.get(AuditHead, 1)
+    if head is not None:
+        report.head_count, report.head_hash = head.count, head.hash
+        report.events = max(report.events, 0)
+    for a in anchors:
+        report.anchors_checked += 1
+        if a.count == 0:
+            continue
+        if hashes_at.get(a.count) != a.hash:
+            report.anchors_broken.append(f"锚点 #{a.id}（{a.reason}，第 {a.count} 条）")
+    report.last_anchor = anchors[-1] if anchors else None
+    return report
 
 
 def verify_chain(session: Session) -> list[int]:
-    """Ids of events whose hash does not match their content or predecessor (empty = intact)."""
-    broken: list[int] = []
-    prev = GENESIS
-    for ev in session.execute(select(AuditEvent).order_by(AuditEvent.id)).scalars():
-        payload = {
-            "at": ev.at.isoformat(), "actor": ev.actor, "action": ev.action, "entity": ev.entity,
-            "entity_id": ev.entity_id, "before": ev.before, "after": ev.after,
-        }
-        if ev.prev_hash != prev or ev.hash != event_hash(prev, payload):
-            broken.append(ev.id or 0)
-        prev = ev.hash
-    return broken
+    """Seq numbers of events whose hash does not match their content or predecessor."""
+    return check_chain(session).broken
+
+
+def recent_events(session: Session, *, limit: int = 20, entity: str | None = None,
+                  entity_id: str | None = None) -> list[AuditEvent]:
+    query = select(AuditEvent).order_by(AuditEvent.seq.desc()).limit(max(1, min(limit, 1000)))
+    if entity:
+        query = query.where(AuditEvent.entity == entity)
+    if entity_id:
+        query = query.where(AuditEvent.entity_id == entity_id)
+    return list(session.execute(query).scalars())

@@ -24,6 +24,8 @@ from datetime import date, datetime
 from pathlib import Path
 
 from sqlalchemy import insert, select, update
+from sqlalchemy.exc import IntegrityError
+from sqlalchemy.orm.attributes import set_committed_value
 from sqlmodel import Session
 
 from dangjian.clock import now_utc, shanghai_date
@@ -337,11 +339,60 @@ def is_late(task: Task, report: Report, reported_on: date, duties: dict[str, Dut
     return judge(task, report.held_on, reported_on, duties[task.duty_code]) == TaskState.late
 
 
+def _claim(session: Session, ctx: ValidationContext, plans: Sequence[_Plan], reported_on: date,
+           now: datetime) -> None:
+    """Move each task to its new state only if it is still in the state validation saw.
+
+    A compare-and-set in the database, not a check in Python: of two reports racing for one
+    task the second finds the state changed (PostgreSQL re-reads the row once the first
+    commits; SQLite serialises writers) and is refused as a conflict, writing nothing.
+    Two corrections keep the state (done stays done); the unique (chain, version) of
+    completions and (task, version) of their links refuse the second of those.
+    """
+    groups: dict[tuple[TaskState, TaskState, date], list[Task]] = defaultdict(list)
+    for p in plans:
+        for task in p.tasks:
+            new = TaskState.submitted if p.review else judge(task, p.report.held_on, reported_on, ctx.duty(task))
+            groups[(task.state, new, p.report.held_on)].append(task)
+    lost: list[Task] = []
+    for (seen, new, held_on), tasks in groups.items():
+        ids = [t.id for t in tasks]
+        changed = session.execute(
+            update(Task).where(Task.id.in_(ids), Task.state == seen)
+            .values(state=new, done_on=held_on, updated_at=now)
+            .execution_options(synchronize_session=False)).rowcount
+        if changed != len(tasks):
+            lost += tasks
+            continue
+        for task in tasks:   # keep the loaded objects in step without a second UPDATE
+            set_committed_value(task, "state", new)
+            set_committed_value(task, "done_on", held_on)
+            set_committed_value(task, "updated_at", now)
+    if lost:
+        session.rollback()
+        listed = "、".join(f"#{t.id}" for t in lost)
+        raise Conflict(f"任务 {listed} 刚刚已被他人报送或更改，本次报送未写入；请刷新后查看最新状态", field="task")
+
+
 def _write(session: Session, ctx: ValidationContext, plans: Sequence[_Plan], now: datetime,
            actor: str | None) -> list[Completion]:
+    """Write validated events; a race lost to another report or correction is a Conflict."""
+    try:
+        return _write_rows(session, ctx, plans, now, actor)
+    except IntegrityError as error:   # the same version of a task or chain, stored a moment ago
+        session.rollback()
+        raise Conflict("与同时进行的另一次报送或更正冲突，本次未写入；请刷新后在最新版本上操作",
+                       field="task") from error
+
+
+def _write_rows(session: Session, ctx: ValidationContext, plans: Sequence[_Plan], now: datetime,
+                actor: str | None) -> list[Completion]:
     """Write validated events; set-based inserts, one audit event per task and per completion.
     The caller commits."""
     reported_on = shanghai_date(now)
+    before_states = {t.id or 0: t.state for p in plans for t in p.tasks}
+    before_done = {t.id or 0: t.done_on for p in plans for t in p.tasks}
+    _claim(session, ctx, plans, reported_on, now)
     completions = [
         Completion(
             chain_id=p.chain.chain_id if p.chain else None,
@@ -358,7 +409,8 @@ def _write(session: Session, ctx: ValidationContext, plans: Sequence[_Plan], now
             c.chain_id = c.id
     session.flush()
 
-    links = [{"completion_id": c.id, "task_id": t.id} for c, p in zip(completions, plans) for t in p.tasks]
+    links = [{"completion_id": c.id, "task_id": t.id, "version": c.version}
+             for c, p in zip(completions, plans, strict=True) for t in p.tasks]
     session.execute(insert(CompletionTask), links)
     people = [{"completion_id": c.id, "member_id": a.member_id, "presence": a.presence, "reason": a.reason}
               for c, p in zip(completions, plans) for a in p.report.attendance]
@@ -370,7 +422,7 @@ def _write(session: Session, ctx: ValidationContext, plans: Sequence[_Plan], now
     if files:
         session.execute(insert(Evidence), files)
 
-    waived = [t.id for p in plans for t in p.tasks if t.state in WAIVED_STATES]
+    waived = [tid for tid, state in before_states.items() if state in WAIVED_STATES]
     if waived:
         session.execute(
             update(Waiver).where(Waiver.task_id.in_(waived), Waiver.ended_at.is_(None))
@@ -380,13 +432,7 @@ def _write(session: Session, ctx: ValidationContext, plans: Sequence[_Plan], now
     for c, p in zip(completions, plans):
         who = actor or p.report.reported_by
         for task in p.tasks:
-            before = {"state": task.state, "done_on": task.done_on}
-            if p.review:
-                task.state = TaskState.submitted
-            else:
-                task.state = judge(task, p.report.held_on, reported_on, ctx.duty(task))
-            task.done_on = p.report.held_on
-            task.updated_at = now
+            before = {"state": before_states[task.id or 0], "done_on": before_done[task.id or 0]}
             action = "task.submit" if p.review else ("task.close" if p.chain is None else "task.correct")
             audit.record(session, actor=who, action=action, entity="task", entity_id=task.id or 0,
                          before=before, after={"state": task.state, "done_on": task.done_on,

@@ -32,6 +32,7 @@ from sqlalchemy import exists, func, select, update
 from sqlmodel import Session
 
 from dangjian.clock import today
+from dangjian.db import serialise
 from dangjian.domain import applicability
 from dangjian.domain.applicability import MemberFacts, Subject, UnitFacts
 from dangjian.domain.calendar import WorkCalendar
@@ -128,6 +129,8 @@ def subjects_for(session: Session, root: Unit, duty: Duty) -> list[tuple[str, st
 def plan_cycle(*, session: Session, cycle_id: int, as_of: date | None = None,
                actor: str = "system") -> PlanReport:
     """Plan (or re-plan) a cycle's tasks; see the module docstring for what re-planning touches."""
+    # Two plans of one cycle at once would both count the other's rows as their own.
+    serialise(session, f"plan:{cycle_id}")
     cycle = session.get(Cycle, cycle_id)
     if cycle is None:
         raise NotFound(f"考核周期 #{cycle_id} 不存在")

@@ -20,6 +20,7 @@ from typing import Any
 from sqlalchemy import func, select
 from sqlmodel import Session
 
+from dangjian.db import serialise
 from dangjian.errors import NotFound
 from dangjian.services import audit
 from dangjian.services.bulk import insert_ignoring_duplicates
@@ -77,6 +78,8 @@ def compute_scores(session: Session, cycle: Cycle, loaded: LoadedRuleSet,
 
 def _persist(session: Session, cycle: Cycle, rule_set_id: int, as_of: date, publish: bool,
              scored: list[ScoredSubject]) -> ScoreRun:
+    # Runs of one cycle computed at the same time are numbered one after the other.
+    serialise(session, f"score:{cycle.id}")
     last = session.execute(
         select(func.max(ScoreRun.version)).where(ScoreRun.cycle_id == cycle.id)
     ).scalar()
@@ -122,6 +125,7 @@ def score_cycle(*, session: Session, cycle_id: int, as_of: date, publish: bool =
     audit.record(session, actor=actor, action="cycle.score", entity="score_run", entity_id=run.id or 0,
                  after={"cycle": cycle.code, "version": run.version, "as_of": as_of,
                         "subjects": len(scored), "rule_set_id": rules_id, "published": publish})
+    audit.anchor(session, f"评分 {cycle.code} 第{run.version}版（score_run #{run.id}）")
     session.commit()
     return run
 

@@ -77,7 +77,7 @@ def hold(session: Session, branch: str, month: int, present: Iterable[str] = (),
         assert task is not None
         task_ids = [task.id or 0]
     for tid in task_ids:
-        session.add(CompletionTask(completion_id=completion.id or 0, task_id=tid))
+        session.add(CompletionTask(completion_id=completion.id or 0, task_id=tid, version=completion.version))
     for presence, ids in ((Presence.present, present), (Presence.leave, leave), (Presence.absent, absent)):
         for mid in ids:
             session.add(Attendance(completion_id=completion.id or 0, member_id=mid, presence=presence))

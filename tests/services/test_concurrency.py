@@ -1,0 +1,238 @@
+"""Invariants that live in the database, proven with concurrent writers on committed data:
+exactly one report per task, one correction per version, an audit chain that never forks."""
+from __future__ import annotations
+
+import os
+import threading
+import uuid
+from collections.abc import Callable, Iterator
+from concurrent.futures import ThreadPoolExecutor
+from datetime import date
+from pathlib import Path
+
+import pytest
+from sqlalchemy import Engine, func, select, text
+from sqlmodel import Session
+
+from dangjian.db import make_engine
+from dangjian.errors import Conflict
+from dangjian.schema import upgrade_to_head
+from dangjian.services import audit
+from dangjian.services.closing import Report, close_tasks, correct_completion
+from models import AuditEvent, Completion, CompletionTask, Task, TaskState
+from tests.support.builders import at, county, planned_cycle, present_for
+from tests.support.db import drop_postgres_schema, postgres_url
+
+BACKENDS = ["sqlite"] + (["postgresql"] if postgres_url() else [])
+
+
+@pytest.fixture(params=BACKENDS)
+def committed(request: pytest.FixtureRequest, tmp_path: Path) -> Iterator[Engine]:
+    """A database of its own whose writes really commit (no rolled-back test transaction)."""
+    if request.param == "sqlite":
+        engine = make_engine(f"sqlite:///{tmp_path / 'race.db'}")
+        upgrade_to_head(engine)
+        yield engine
+        engine.dispose()
+        return
+    url = postgres_url()
+    assert url
+    schema = f"dangjian_race_{os.getpid()}_{uuid.uuid4().hex[:6]}"
+    admin = make_engine(url)
+    with admin.begin() as conn:
+        conn.execute(text(f'CREATE SCHEMA "{schema}"'))
+    admin.dispose()
+    engine = make_engine(url, connect_args={"options": f"-csearch_path={schema}"}, pool_size=60, max_overflow=0)
+    upgrade_to_head(engine)
+    yield engine
+    engine.dispose()
+    drop_postgres_schema(url, schema)
+
+
+@pytest.fixture
+def world(committed: Engine):  # type: ignore[no-untyped-def]
+    with Session(committed, expire_on_commit=False) as session:
+        c = county(session)
+        cycle = planned_cycle(session, c)
+        members = {"B1": c.big_members, "B2": c.small_members}
+        open_tasks = list(session.execute(
+            select(Task).where(Task.cycle_id == cycle.id, Task.state == TaskState.open,
+                               Task.subject_kind == "unit", Task.subject_id == Task.owner_unit_id,
+                               Task.period_start <= date(2026, 11, 1), Task.period_end >= date(2026, 1, 1))
+            .order_by(Task.id)).scalars())
+    return committed, members, open_tasks
+
+
+def report_for(task: Task, members) -> Report:  # type: ignore[no-untyped-def]
+    held = max(task.period_start, date(2026, 1, 5))
+    return Report(held_on=held, topic="学习党章", minutes="记录", attendance=present_for(task, members[task.owner_unit_id]))
+
+
+def race(n: int, work: Callable[[int], object]) -> list[object]:
+    """Run `work(i)` in n threads released at the same moment; each result or exception."""
+    gate = threading.Barrier(n)
+
+    def one(i: int) -> object:
+        gate.wait()
+        try:
+            return work(i)
+        except Exception as error:  # noqa: BLE001 - the outcome is what is compared
+            return error
+
+    with ThreadPoolExecutor(max_workers=n) as pool:
+        return list(pool.map(one, range(n)))
+
+
+def chain_of(engine: Engine) -> audit.ChainReport:
+    with Session(engine) as session:
+        return audit.check_chain(session)
+
+
+def test_ten_simultaneous_reports_of_one_task_store_exactly_one(world) -> None:  # type: ignore[no-untyped-def]
+    engine, members, tasks = world
+    target = tasks[0]
+
+    def close(_: int) -> object:
+        with Session(engine, expire_on_commit=False) as session:
+            return close_tasks(session=session, task_ids=[target.id or 0], report=report_for(target, members),
+                               acting_branch=target.owner_unit_id, now=at(date(2026, 11, 20)))
+
+    outcomes = race(10, close)
+    won = [o for o in outcomes if isinstance(o, Completion)]
+    lost = [o for o in outcomes if isinstance(o, Conflict)]
+    assert len(won) == 1 and len(lost) == 9, outcomes
+    assert all("不能重复报送" in o.message or "刚刚已被" in o.message or "冲突" in o.message for o in lost)
+    with Session(engine) as session:
+        assert session.execute(select(func.count()).select_from(CompletionTask)
+                               .where(CompletionTask.task_id == target.id)).scalar_one() == 1
+        assert session.execute(select(func.count()).select_from(AuditEvent)
+                               .where(AuditEvent.action == "task.close", AuditEvent.entity_id == str(target.id))
+                               ).scalar_one() == 1
+    assert chain_of(engine).intact
+
+
+def test_eight_simultaneous_corrections_of_one_report_store_exactly_one_version(world) -> None:  # type: ignore[no-untyped-def]
+    engine, members, tasks = world
+    target = tasks[1]
+    with Session(engine, expire_on_commit=False) as session:
+        first = close_tasks(session=session, task_ids=[target.id or 0], report=report_for(target, members),
+                            acting_branch=target.owner_unit_id, now=at(date(2026, 11, 20)))
+
+    def correct(i: int) -> object:
+        with Session(engine, expire_on_commit=False) as session:
+            fixed = report_for(target, members)
+            fixed.topic = f"更正主题 {i}"
+            return correct_completion(session=session, completion_id=first.id or 0, report=fixed,
+                                      acting_branch=target.owner_unit_id, now=at(date(2026, 11, 21)))
+
+    outcomes = race(8, correct)
+    won = [o for o in outcomes if isinstance(o, Completion)]
+    assert len(won) == 1, outcomes
+    assert all(isinstance(o, Conflict) for o in outcomes if o is not won[0]), outcomes
+    with Session(engine) as session:
+        versions = session.execute(select(Completion.version).where(Completion.chain_id == first.chain_id)
+                                   .order_by(Completion.version)).scalars().all()
+    assert versions == [1, 2]
+    assert chain_of(engine).intact
+
+
+def test_a_hundred_concurrent_writers_leave_an_unbroken_audit_chain(world) -> None:  # type: ignore[no-untyped-def]
+    engine, members, tasks = world
+    closers = tasks[:40]
+
+    def write(i: int) -> object:
+        with Session(engine, expire_on_commit=False) as session:
+            if i < len(closers):
+                t = closers[i]
+                return close_tasks(session=session, task_ids=[t.id or 0], report=report_for(t, members),
+                                   acting_branch=t.owner_unit_id, now=at(date(2026, 11, 20)))
+            audit.record(session, actor=f"写入者{i}", action="test.write", entity="test", entity_id=i,
+                         after={"i": i})
+            session.commit()
+            return i
+
+    outcomes = race(100, write)
+    assert not [o for o in outcomes if isinstance(o, Exception)], outcomes
+    report = chain_of(engine)
+    assert report.intact, (report.broken[:10], report.gaps[:10], report.head_problem)
+    with Session(engine) as session:
+        written = session.execute(select(func.count()).select_from(AuditEvent)
+                                  .where(AuditEvent.action == "test.write")).scalar_one()
+    assert written == 100 - len(closers)
+    assert report.events == report.head_count
+
+
+def test_two_simultaneous_score_runs_get_consecutive_versions(world) -> None:  # type: ignore[no-untyped-def]
+    from dangjian.services.scoring import score_cycle
+    from models import Cycle, ScoreRun
+
+    engine, _members, _tasks = world
+    with Session(engine) as session:
+        cycle_id = session.execute(select(Cycle.id)).scalar_one()
+
+    def score(_: int) -> object:
+        with Session(engine, expire_on_commit=False) as session:
+            return score_cycle(session=session, cycle_id=cycle_id, as_of=date(2026, 11, 30)).version
+
+    assert sorted(race(3, score)) == [1, 2, 3]
+    with Session(engine) as session:
+        assert session.execute(select(func.count()).select_from(ScoreRun)).scalar_one() == 3
+    report = chain_of(engine)
+    assert report.intact and report.last_anchor is not None
+
+
+def test_two_simultaneous_first_plans_add_the_tasks_once_and_audit_what_each_added(committed: Engine) -> None:
+    from dangjian.services.cycles import create_cycle
+    from dangjian.services.planning import plan_cycle
+    from dangjian.services.rule_sets import register_rule_set
+    from tests.support.builders import RULES
+
+    with Session(committed, expire_on_commit=False) as session:
+        c = county(session)
+        rules = register_rule_set(session=session, path=RULES, actor="测试")
+        cycle = create_cycle(session=session, code="2026", name="2026年度考核", root_unit_id=c.district.id,
+                             rule_set_id=rules.id or 0, start_on=date(2026, 1, 1), end_on=date(2026, 12, 31),
+                             actor="测试")
+
+    def plan(_: int) -> object:
+        with Session(committed, expire_on_commit=False) as session:
+            return plan_cycle(session=session, cycle_id=cycle.id or 0, as_of=date(2026, 1, 1))
+
+    reports = race(2, plan)
+    assert not [r for r in reports if isinstance(r, Exception)], reports
+    added = sorted(r.added for r in reports)  # type: ignore[union-attr]
+    with Session(committed) as session:
+        total = session.execute(select(func.count()).select_from(Task)).scalar_one()
+        audited = sorted(e.after["tasks_added"] for e in session.execute(
+            select(AuditEvent).where(AuditEvent.action == "cycle.plan")).scalars())
+    assert added == [0, total] and audited == [0, total]
+    assert chain_of(committed).intact
+
+
+def test_simultaneous_upgrades_of_a_new_database_run_one_after_the_other(request: pytest.FixtureRequest,
+                                                                         tmp_path: Path) -> None:
+    from dangjian.schema import current_revision, head_revision
+
+    for backend in BACKENDS:
+        if backend == "sqlite":
+            engine = make_engine(f"sqlite:///{tmp_path / 'init.db'}")
+            cleanup: Callable[[], None] = engine.dispose
+        else:
+            url = postgres_url()
+            assert url
+            schema = f"dangjian_init_{os.getpid()}_{uuid.uuid4().hex[:6]}"
+            admin = make_engine(url)
+            with admin.begin() as conn:
+                conn.execute(text(f'CREATE SCHEMA "{schema}"'))
+            admin.dispose()
+            engine = make_engine(url, connect_args={"options": f"-csearch_path={schema}"})
+
+            def cleanup(engine: Engine = engine, url: str = url, schema: str = schema) -> None:
+                engine.dispose()
+                drop_postgres_schema(url, schema)
+        try:
+            outcomes = race(4, lambda _, engine=engine: upgrade_to_head(engine))
+            assert outcomes == [None] * 4, (backend, outcomes)
+            assert current_revision(engine) == head_revision()
+        finally:
+            cleanup()
