@@ -41,3 +41,10 @@ class Forbidden(DomainError):
 class Conflict(DomainError):
     status = 409
     exit_code = 5
+
+
+class IntegrityBroken(DomainError):
+    """Stored data fails its own integrity check (an audit chain that does not verify)."""
+
+    status = 500
+    exit_code = 6

@@ -8,6 +8,7 @@ is set.
 from __future__ import annotations
 
 import os
+import uuid
 from collections.abc import Iterator
 from pathlib import Path
 
@@ -20,10 +21,12 @@ os.environ["DANGJIAN_NOW"] = SUITE_NOW
 os.environ["DANGJIAN_FORBID_REAL_CLOCK"] = "1"
 
 import pytest
-from sqlalchemy import Engine
+from sqlalchemy import Engine, text
 from sqlmodel import Session
 
 from dangjian.clock import FixedClock, parse_instant, set_clock
+from dangjian.db import make_engine
+from dangjian.schema import upgrade_to_head
 from tests.support.db import (
     drop_postgres_schema,
     postgres_test_engine,
@@ -79,3 +82,26 @@ def files_dir(tmp_path: Path, monkeypatch: pytest.MonkeyPatch) -> Path:
     get_settings.cache_clear()
     yield d
     get_settings.cache_clear()
+
+
+@pytest.fixture(params=DB_BACKENDS)
+def committed(request: pytest.FixtureRequest, tmp_path: Path) -> Iterator[Engine]:
+    """A database of its own whose writes really commit (no rolled-back test transaction)."""
+    if request.param == "sqlite":
+        engine = make_engine(f"sqlite:///{tmp_path / 'race.db'}")
+        upgrade_to_head(engine)
+        yield engine
+        engine.dispose()
+        return
+    url = postgres_url()
+    assert url
+    schema = f"dangjian_race_{os.getpid()}_{uuid.uuid4().hex[:6]}"
+    admin = make_engine(url)
+    with admin.begin() as conn:
+        conn.execute(text(f'CREATE SCHEMA "{schema}"'))
+    admin.dispose()
+    engine = make_engine(url, connect_args={"options": f"-csearch_path={schema}"}, pool_size=60, max_overflow=0)
+    upgrade_to_head(engine)
+    yield engine
+    engine.dispose()
+    drop_postgres_schema(url, schema)

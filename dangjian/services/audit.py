@@ -210,3 +210,30 @@ def recent_events(session: Session, *, limit: int = 20, entity: str | None = Non
     if entity_id:
         query = query.where(AuditEvent.entity_id == entity_id)
     return list(session.execute(query).scalars())
+
+
+def verify(*, session: Session, actor: str = "system") -> ChainReport:
+    """Check the whole chain; when intact, record an anchor at its head (and commit)."""
+    report = check_chain(session)
+    if report.intact and report.events:
+        report.last_anchor = anchor(session, f"核验（{actor}）")
+        session.commit()
+        session.refresh(report.last_anchor)
+    return report
+
+
+def problems(report: ChainReport) -> list[str]:
+    """What is wrong with a chain, in Chinese, one line each (empty when intact)."""
+    lines = []
+    if report.broken:
+        shown = "、".join(f"第 {s} 条" for s in report.broken[:20])
+        more = f" 等共 {len(report.broken)} 条" if len(report.broken) > 20 else ""
+        lines.append(f"哈希不符（内容被改动或之前的记录被删除/改写）：{shown}{more}")
+    if report.gaps:
+        shown = "、".join(f"第 {s} 条" for s in report.gaps[:20])
+        more = f" 等共 {len(report.gaps)} 条" if len(report.gaps) > 20 else ""
+        lines.append(f"记录缺失：{shown}{more}")
+    if report.head_problem:
+        lines.append(report.head_problem)
+    lines += [f"{a} 与现存记录不符（锚点之前的记录被改写并重算哈希）" for a in report.anchors_broken]
+    return lines

@@ -5,7 +5,7 @@ from __future__ import annotations
 import os
 import threading
 import uuid
-from collections.abc import Callable, Iterator
+from collections.abc import Callable
 from concurrent.futures import ThreadPoolExecutor
 from datetime import date
 from pathlib import Path
@@ -24,29 +24,6 @@ from tests.support.builders import at, county, planned_cycle, present_for
 from tests.support.db import drop_postgres_schema, postgres_url
 
 BACKENDS = ["sqlite"] + (["postgresql"] if postgres_url() else [])
-
-
-@pytest.fixture(params=BACKENDS)
-def committed(request: pytest.FixtureRequest, tmp_path: Path) -> Iterator[Engine]:
-    """A database of its own whose writes really commit (no rolled-back test transaction)."""
-    if request.param == "sqlite":
-        engine = make_engine(f"sqlite:///{tmp_path / 'race.db'}")
-        upgrade_to_head(engine)
-        yield engine
-        engine.dispose()
-        return
-    url = postgres_url()
-    assert url
-    schema = f"dangjian_race_{os.getpid()}_{uuid.uuid4().hex[:6]}"
-    admin = make_engine(url)
-    with admin.begin() as conn:
-        conn.execute(text(f'CREATE SCHEMA "{schema}"'))
-    admin.dispose()
-    engine = make_engine(url, connect_args={"options": f"-csearch_path={schema}"}, pool_size=60, max_overflow=0)
-    upgrade_to_head(engine)
-    yield engine
-    engine.dispose()
-    drop_postgres_schema(url, schema)
 
 
 @pytest.fixture
