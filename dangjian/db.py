@@ -23,6 +23,9 @@ def normalise_url(url: str) -> str:
 def make_engine(url: str, **kwargs: Any) -> Engine:
     url = normalise_url(url)
     if url.startswith("sqlite"):
+        if ":memory:" in url or url.rstrip("/") in ("sqlite:", "sqlite:/"):
+            for option in ("pool_size", "max_overflow", "pool_timeout"):
+                kwargs.pop(option, None)
         engine = create_engine(url, connect_args={"check_same_thread": False}, **kwargs)
 
         @event.listens_for(engine, "connect")
@@ -34,16 +37,19 @@ def make_engine(url: str, **kwargs: Any) -> Engine:
             cur.close()
 
         return engine
-    return create_engine(url, pool_pre_ping=True, **kwargs)
+    connect_args = kwargs.pop("connect_args", {})
+    connect_args.setdefault("connect_timeout", get_settings().db_connect_timeout)
+    return create_engine(url, pool_pre_ping=True, connect_args=connect_args, **kwargs)
 
 
 @lru_cache
-def _engine_for(url: str) -> Engine:
-    return make_engine(url)
+def _engine_for(url: str, pool_at_least: int = 0) -> Engine:
+    return make_engine(url, **get_settings().pool_options(pool_at_least))
 
 
-def get_engine() -> Engine:
-    return _engine_for(get_settings().database_url)
+def get_engine(pool_at_least: int = 0) -> Engine:
+    """The process's engine for DANGJIAN_DATABASE_URL, its pool from the settings."""
+    return _engine_for(get_settings().database_url, pool_at_least)
 
 
 @contextmanager

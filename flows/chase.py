@@ -13,11 +13,12 @@ from dangjian.clock import today
 from dangjian.services.chasing import raise_warnings, send_reminders, send_warning_notices
 from dangjian.services.cycles import get_cycle, list_cycles
 from dangjian.services.sweep import sweep_overdue
+from flows._retry import transient_retries
 from flows._session import session_scope
 from models import CycleState
 
 
-@task(name="chase-sweep")
+@task(name="chase-sweep", **transient_retries())
 def sweep(cycle_code: str, as_of: str) -> dict[str, int]:
     """Overdue tasks and lapsed waivers (the sweep service expires waivers first)."""
     with session_scope() as session:
@@ -28,7 +29,7 @@ def sweep(cycle_code: str, as_of: str) -> dict[str, int]:
             "waivers_expired": report.waivers_expired}
 
 
-@task(name="chase-remind")
+@task(name="chase-remind", **transient_retries())
 def remind(cycle_code: str, as_of: str) -> dict[str, int]:
     with session_scope() as session:
         cycle = get_cycle(session, cycle_code)
@@ -36,7 +37,7 @@ def remind(cycle_code: str, as_of: str) -> dict[str, int]:
     return report.counts()
 
 
-@task(name="chase-warn")
+@task(name="chase-warn", **transient_retries())
 def warn(cycle_code: str, as_of: str) -> dict[str, int]:
     day = date.fromisoformat(as_of)
     with session_scope() as session:
@@ -46,7 +47,7 @@ def warn(cycle_code: str, as_of: str) -> dict[str, int]:
     return {**raised.counts(), "notices_sent": len(notices.sent), "notices_failed": len(notices.failed)}
 
 
-@task(name="chase-open-cycles")
+@task(name="chase-open-cycles", **transient_retries())
 def open_cycles() -> list[str]:
     with session_scope() as session:
         return [c.code for c in list_cycles(session) if c.state == CycleState.open]

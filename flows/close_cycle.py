@@ -8,11 +8,12 @@ from prefect import flow, task
 from dangjian.clock import today
 from dangjian.services.cycle_end import close_cycle as close_cycle_service
 from dangjian.services.cycles import get_cycle, list_cycles
+from flows._retry import transient_retries
 from flows._session import session_scope
 from models import CycleState
 
 
-@task(name="close-one-cycle")
+@task(name="close-one-cycle", **transient_retries())
 def close_one(cycle_code: str, as_of: str) -> dict[str, int]:
     with session_scope() as session:
         cycle = get_cycle(session, cycle_code)
@@ -21,7 +22,7 @@ def close_one(cycle_code: str, as_of: str) -> dict[str, int]:
     return {"missed": report.missed, "score_version": report.score_version}
 
 
-@task(name="ended-cycles")
+@task(name="ended-cycles", **transient_retries())
 def ended_cycles(as_of: str) -> list[str]:
     day = date.fromisoformat(as_of)
     with session_scope() as session:

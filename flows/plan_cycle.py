@@ -13,11 +13,12 @@ from prefect import flow, task
 from dangjian.services.cycles import get_cycle, list_cycles
 from dangjian.services.development import sync_tasks
 from dangjian.services.planning import plan_cycle as plan_cycle_service
+from flows._retry import transient_retries
 from flows._session import session_scope
 from models import CycleState
 
 
-@task(name="plan-cycle-tasks")
+@task(name="plan-cycle-tasks", **transient_retries())
 def plan_tasks(cycle_code: str, as_of: str | None = None) -> dict[str, int]:
     with session_scope() as session:
         cycle = get_cycle(session, cycle_code)
@@ -28,7 +29,7 @@ def plan_tasks(cycle_code: str, as_of: str | None = None) -> dict[str, int]:
             "not_applicable": report.not_applicable}
 
 
-@task(name="plan-development-tasks")
+@task(name="plan-development-tasks", **transient_retries())
 def plan_development_tasks(cycle_code: str) -> int:
     """发展党员 cases whose next window opens in this cycle get their tasks here."""
     with session_scope() as session:
@@ -36,7 +37,7 @@ def plan_development_tasks(cycle_code: str) -> int:
         return sync_tasks(session=session, cycle_id=cycle.id or 0, actor="flow:plan_cycle")
 
 
-@task(name="open-cycles-to-plan")
+@task(name="open-cycles-to-plan", **transient_retries())
 def open_cycles() -> list[str]:
     with session_scope() as session:
         return [c.code for c in list_cycles(session) if c.state == CycleState.open]

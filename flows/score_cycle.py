@@ -8,11 +8,12 @@ from prefect import flow, task
 from dangjian.clock import today
 from dangjian.services.cycles import get_cycle, list_cycles
 from dangjian.services.scoring import score_cycle as score_service
+from flows._retry import transient_retries
 from flows._session import session_scope
 from models import CycleState
 
 
-@task(name="score-cycle-units")
+@task(name="score-cycle-units", **transient_retries())
 def score_units(cycle_code: str, as_of: str, publish: bool,
                 rule_set_id: int | None = None) -> dict[str, int]:
     with session_scope() as session:
@@ -23,7 +24,7 @@ def score_units(cycle_code: str, as_of: str, publish: bool,
     return {"run_id": run.id or 0, "version": run.version}
 
 
-@task(name="open-cycles-to-score")
+@task(name="open-cycles-to-score", **transient_retries())
 def open_cycles() -> list[str]:
     with session_scope() as session:
         return [c.code for c in list_cycles(session) if c.state == CycleState.open]

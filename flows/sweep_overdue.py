@@ -8,11 +8,12 @@ from prefect import flow, task
 from dangjian.clock import today
 from dangjian.services.cycles import get_cycle, list_cycles
 from dangjian.services.sweep import sweep_overdue as sweep_service
+from flows._retry import transient_retries
 from flows._session import session_scope
 from models import CycleState
 
 
-@task(name="sweep-cycle")
+@task(name="sweep-cycle", **transient_retries())
 def sweep_cycle(cycle_code: str, as_of: str) -> int:
     with session_scope() as session:
         cycle = get_cycle(session, cycle_code)
@@ -21,7 +22,7 @@ def sweep_cycle(cycle_code: str, as_of: str) -> int:
     return report.marked_overdue
 
 
-@task(name="open-cycles")
+@task(name="open-cycles", **transient_retries())
 def open_cycles() -> list[str]:
     with session_scope() as session:
         return [c.code for c in list_cycles(session) if c.state == CycleState.open]

@@ -8,12 +8,15 @@ API under /api, on the same services the CLI uses.
 from __future__ import annotations
 
 import logging
-from collections.abc import Callable
+from collections.abc import AsyncIterator, Callable
+from contextlib import asynccontextmanager
 from datetime import datetime
 from pathlib import Path
 from time import perf_counter
 from typing import Any
 
+import anyio
+import anyio.to_thread
 from fastapi import FastAPI, Request
 from fastapi.exceptions import RequestValidationError
 from fastapi.responses import JSONResponse, Response
@@ -75,6 +78,44 @@ class _TooLarge(Exception):
     pass
 
 
+class ConcurrencyLimit:
+    """At most `limit` requests inside the app at once; the rest wait here, asynchronously.
+
+    A request holds its database session (and so a pooled connection) from its first
+    dependency to its end, but needs a thread from the pool for each sync step in between.
+    Without this gate, more requests than threads would each hold a connection while
+    waiting for a thread, and the pool would run dry. With it, requests inside <= threads
+    <= pool size, so a connection is always there. A request that waits longer than
+    `queue_timeout` gets 503 with Retry-After instead of a timeout deep inside.
+    """
+
+    def __init__(self, app: Any, limit: int, queue_timeout: float):
+        self.app, self.limit, self.queue_timeout = app, limit, queue_timeout
+        self._gate: anyio.Semaphore | None = None
+
+    async def __call__(self, scope: Any, receive: Any, send: Any) -> None:
+        if scope["type"] != "http" or scope.get("path", "").startswith("/static"):
+            return await self.app(scope, receive, send)
+        if self._gate is None:
+            self._gate = anyio.Semaphore(self.limit)
+        with anyio.move_on_after(self.queue_timeout) as waited:
+            await self._gate.acquire()
+        if waited.cancelled_caught:
+            return await _busy(send)
+        try:
+            await self.app(scope, receive, send)
+        finally:
+            self._gate.release()
+
+
+async def _busy(send: Any) -> None:
+    body = "服务器繁忙，请稍后重试".encode()
+    await send({"type": "http.response.start", "status": 503,
+                "headers": [(b"content-type", b"text/plain; charset=utf-8"), (b"retry-after", b"5"),
+                            (b"content-length", str(len(body)).encode())]})
+    await send({"type": "http.response.body", "body": body})
+
+
 async def _too_large(limit: int, send: Any) -> None:
     body = f"上传内容过大：单次提交不能超过 {limit // (1024 * 1024)} MB".encode()
     await send({"type": "http.response.start", "status": 413,
@@ -83,15 +124,22 @@ async def _too_large(limit: int, send: Any) -> None:
     await send({"type": "http.response.body", "body": body})
 
 
+@asynccontextmanager
+async def _lifespan(app: FastAPI) -> AsyncIterator[None]:
+    # Sync endpoints run in anyio's thread pool: as many threads as the pool has connections.
+    anyio.to_thread.current_default_thread_limiter().total_tokens = app.state.config.threads
+    yield
+
+
 def create_app(*, engine: Engine | None = None, config: WebConfig | None = None,
                clock: Callable[[], datetime] | None = None) -> FastAPI:
+    config = config or config_from_env()
     if engine is None:
         from dangjian.db import get_engine
 
-        engine = get_engine()
-    config = config or config_from_env()
+        engine = get_engine(pool_at_least=config.threads)
     app = FastAPI(title="dangjian 社区党建", version="1", openapi_url="/api/openapi.json",
-                  docs_url=None, redoc_url=None,
+                  docs_url=None, redoc_url=None, lifespan=_lifespan,
                   description="社区党建工作流与考核引擎的 JSON API。用 `Authorization: Bearer <令牌>` 调用；"
                               "令牌在网页“我的账号”中创建，或用 `dangjian users token`。")
     app.state.engine = engine
@@ -150,6 +198,7 @@ def create_app(*, engine: Engine | None = None, config: WebConfig | None = None,
         app.include_router(module.router, include_in_schema=False)
     app.include_router(api.router, prefix="/api")
     app.add_middleware(BodyLimit, limit=config.max_request_bytes)
+    app.add_middleware(ConcurrencyLimit, limit=config.threads, queue_timeout=config.queue_timeout)
     return app
 
 

@@ -22,6 +22,10 @@ class WebSettings(BaseSettings):
     max_request_mb: int = 60         # whole request body
     # Behind a reverse proxy that sets X-Forwarded-For, count attempts per client address.
     trust_forwarded_for: bool = False
+    # Request threads per worker process (sync endpoints); the worker's connection pool is
+    # at least this large, so a request never waits for a connection it cannot get.
+    threads: int = 40
+    queue_timeout: float = 60.0      # seconds a request may wait for a free thread before 503
 
 
 class WebConfig(BaseModel):
@@ -31,6 +35,8 @@ class WebConfig(BaseModel):
     max_upload_bytes: int = 10 * 1024 * 1024
     max_request_bytes: int = 60 * 1024 * 1024
     trust_forwarded_for: bool = False
+    threads: int = 40
+    queue_timeout: float = 60.0
 
 
 def load_secret(settings: WebSettings) -> str:
@@ -56,4 +62,5 @@ def config_from_env(*, secure_cookies: bool | None = None) -> WebConfig:
         secure_cookies=s.secure_cookies if secure_cookies is None else secure_cookies,
         session_hours=s.session_hours, max_upload_bytes=s.max_upload_mb * 1024 * 1024,
         max_request_bytes=s.max_request_mb * 1024 * 1024, trust_forwarded_for=s.trust_forwarded_for,
+        threads=max(1, min(s.threads, 1000)), queue_timeout=max(1.0, min(s.queue_timeout, 600.0)),
     )
