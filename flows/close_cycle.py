@@ -19,7 +19,8 @@ def close_one(cycle_code: str, as_of: str) -> dict[str, int]:
         cycle = get_cycle(session, cycle_code)
         report = close_cycle_service(session=session, cycle_id=cycle.id or 0,
                                      as_of=date.fromisoformat(as_of), actor="flow:close_cycle")
-    return {"missed": report.missed, "score_version": report.score_version}
+    return {"missed": report.missed, "score_version": report.score_version,
+            "already_closed": int(report.already_closed)}
 
 
 @task(name="ended-cycles", **transient_retries())

@@ -49,6 +49,10 @@ def close_cycle_cmd(cycle: Annotated[str, typer.Argument(help="考核周期编�
     from flows.close_cycle import close_cycle
 
     result = close_cycle(cycle, _as_of(as_of))[cycle]
+    if result.get("already_closed"):
+        out.print(f"周期 {cycle} 此前已结束（未完成 {result['missed']} 条，最新评分为第 {result['score_version']} 版），"
+                  "本次未作改动")
+        return
     out.print(f"周期 {cycle} 已结束：记为未完成 {result['missed']} 条；最终评分为第 {result['score_version']} 版"
               f"（未发布，审阅后运行 dangjian publish {cycle} --version {result['score_version']}）")
 

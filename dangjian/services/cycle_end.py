@@ -5,14 +5,15 @@ from __future__ import annotations
 from dataclasses import dataclass
 from datetime import date
 
-from sqlalchemy import update
+from sqlalchemy import func, select, update
 from sqlmodel import Session
 
+from dangjian.db import serialise
 from dangjian.errors import Conflict, NotFound
 from dangjian.services import audit
-from dangjian.services.scoring import score_cycle
+from dangjian.services.scoring import add_score_run
 from dangjian.services.sweep import sweep_overdue
-from models import Cycle, CycleState, Task, TaskState, utcnow
+from models import Cycle, CycleState, ScoreRun, Task, TaskState, utcnow
 
 
 @dataclass(frozen=True)
@@ -20,15 +21,28 @@ class CycleEndReport:
     cycle_code: str
     missed: int
     score_version: int
+    already_closed: bool = False
+
+
+def _already_closed(session: Session, cycle: Cycle) -> CycleEndReport:
+    missed = session.execute(select(func.count()).select_from(Task).where(
+        Task.cycle_id == cycle.id, Task.state == TaskState.missed)).scalar_one()
+    version = session.execute(select(func.max(ScoreRun.version)).where(ScoreRun.cycle_id == cycle.id)).scalar()
+    return CycleEndReport(cycle.code, int(missed), int(version or 0), already_closed=True)
 
 
 def close_cycle(*, session: Session, cycle_id: int, as_of: date, actor: str = "system") -> CycleEndReport:
     """Close an open cycle whose span has ended (as of a Shanghai date)."""
-    cycle = session.get(Cycle, cycle_id)
+    serialise(session, f"cycle-end:{cycle_id}")     # a second, simultaneous end finds it closed
+    cycle = session.get(Cycle, cycle_id, populate_existing=True)
     if cycle is None:
         raise NotFound(f"考核周期 #{cycle_id} 不存在")
+    if cycle.state == CycleState.closed:
+        # Ending an ended cycle again (a retry, a re-run after a crash) changes nothing and
+        # reports what the end did.
+        return _already_closed(session, cycle)
     if cycle.state != CycleState.open:
-        raise Conflict(f"考核周期 {cycle.code} 当前状态为 {cycle.state}，只能结束进行中的周期")
+        raise Conflict(f"考核周期 {cycle.code} 尚未开始（未生成任务），不能结束")
     if as_of <= cycle.end_on:
         raise Conflict(f"考核周期 {cycle.code} 到 {cycle.end_on} 才结束，不能在 {as_of} 结束")
     sweep_overdue(session=session, cycle_id=cycle_id, as_of=as_of, actor=actor)
@@ -42,6 +56,9 @@ def close_cycle(*, session: Session, cycle_id: int, as_of: date, actor: str = "s
     session.add(cycle)
     audit.record(session, actor=actor, action="cycle.close", entity="cycle", entity_id=cycle_id,
                  after={"as_of": as_of, "tasks_missed": missed})
+    session.flush()
+    # One transaction: a cycle is never closed without its final run (a crash in between
+    # would leave a closed cycle that a re-run refuses to close again).
+    run = add_score_run(session=session, cycle_id=cycle_id, as_of=as_of, actor=actor)
     session.commit()
-    run = score_cycle(session=session, cycle_id=cycle_id, as_of=as_of, actor=actor)
     return CycleEndReport(cycle.code, missed, run.version)

@@ -115,6 +115,16 @@ def score_cycle(*, session: Session, cycle_id: int, as_of: date, publish: bool =
     `rule_set_id` re-scores under another stored rule set (a revision of the cycle's
     rules); by default the cycle's own frozen rule set is used.
     """
+    run = add_score_run(session=session, cycle_id=cycle_id, as_of=as_of, publish=publish,
+                        rule_set_id=rule_set_id, actor=actor)
+    session.commit()
+    return run
+
+
+def add_score_run(*, session: Session, cycle_id: int, as_of: date, publish: bool = False,
+                  rule_set_id: int | None = None, actor: str = "system") -> ScoreRun:
+    """score_cycle without the commit: for callers whose own change and the run it scores
+    must land together (the cycle's end)."""
     cycle = session.get(Cycle, cycle_id)
     if cycle is None:
         raise NotFound(f"考核周期 #{cycle_id} 不存在")
@@ -126,7 +136,6 @@ def score_cycle(*, session: Session, cycle_id: int, as_of: date, publish: bool =
                  after={"cycle": cycle.code, "version": run.version, "as_of": as_of,
                         "subjects": len(scored), "rule_set_id": rules_id, "published": publish})
     audit.anchor(session, f"评分 {cycle.code} 第{run.version}版（score_run #{run.id}）")
-    session.commit()
     return run
 
 

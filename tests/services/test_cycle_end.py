@@ -28,3 +28,13 @@ def test_a_cycle_cannot_be_closed_before_its_end(session):
         close_cycle(session=session, cycle_id=cycle.id, as_of=date(2026, 12, 31))
     assert "2026-12-31 才结束" in str(error.value)
     assert session.get(Cycle, cycle.id).state == CycleState.open
+
+
+def test_ending_an_ended_cycle_again_changes_nothing_and_reports_the_end(session):
+    c = county(session)
+    cycle = planned_cycle(session, c)
+    first = close_cycle(session=session, cycle_id=cycle.id, as_of=date(2027, 1, 5))
+    again = close_cycle(session=session, cycle_id=cycle.id, as_of=date(2027, 1, 6))
+    assert (again.missed, again.score_version, again.already_closed) == (first.missed, first.score_version, True)
+    assert session.execute(select(func.count()).select_from(ScoreRun)
+                           .where(ScoreRun.cycle_id == cycle.id)).scalar_one() == 1
