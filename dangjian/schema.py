@@ -40,6 +40,15 @@ def upgrade_to_head(engine: Engine) -> None:
         migrations.upgrade(conn, "head")
 
 
+def downgrade_to(engine: Engine, revision: str) -> None:
+    """Undo migrations down to `revision` ("0008", or "base" for an empty database), under
+    the same lock as upgrades."""
+    with _upgrade_lock(engine), engine.begin() as conn:
+        if conn.dialect.name == "postgresql":
+            conn.execute(text("SELECT pg_advisory_xact_lock(:k)"), {"k": _UPGRADE_LOCK})
+        migrations.downgrade(conn, revision)
+
+
 @contextmanager
 def _upgrade_lock(engine: Engine) -> Iterator[None]:
     path = engine.url.database if engine.dialect.name == "sqlite" else None

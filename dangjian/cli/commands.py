@@ -9,5 +9,5 @@ from dangjian.cli import web_cmd  # noqa: F401
 from dangjian.cli import chase_cmd, serve_cmd  # noqa: F401
 from dangjian.cli import targets_cmd  # noqa: F401
 from dangjian.cli import development_cmd  # noqa: F401
-from dangjian.cli import audit_cmd  # noqa: F401
+from dangjian.cli import audit_cmd, db_cmd  # noqa: F401
 # isort: on

@@ -182,3 +182,53 @@ def processes_with_env(name: str, value: str) -> list[int]:
         except OSError:
             continue
     return found
+
+
+@pytest.mark.skipif(not postgres_url(), reason="需要 DANGJIAN_TEST_DATABASE_URL（PostgreSQL）")
+def test_serve_rides_out_a_database_outage_and_the_next_run_catches_up(tmp_path, committed):
+    """The business database goes away while `dangjian serve` runs its schedule: the runs in
+    the outage fail, serve keeps going, and the first run after it does the missed work."""
+    if committed.dialect.name != "postgresql":
+        pytest.skip("the outage is cut on PostgreSQL's network link")
+    from sqlmodel import Session
+
+    from tests.support.builders import county, planned_cycle
+    from tests.support.tcp_proxy import cuttable_proxy
+
+    with Session(committed, expire_on_commit=False) as session:
+        planned_cycle(session, county(session))
+    with committed.connect() as conn:
+        schema = conn.execute(text("SELECT current_schema()")).scalar_one()
+
+    def overdue() -> int:
+        with committed.connect() as conn:
+            return int(conn.execute(select(func.count()).select_from(Task)
+                                    .where(Task.state == TaskState.overdue)).scalar_one())
+
+    yaml = short_schedule_yaml(tmp_path / "prefect.yaml")
+    with cuttable_proxy() as proxy:
+        proxy.cut()
+        env = {**cli_env(tmp_path), "PREFECT_RUNNER_POLL_FREQUENCY": "2", "DANGJIAN_FLOW_RETRY_DELAYS": "1,1",
+               "DANGJIAN_DATABASE_URL": f"postgresql://postgres@127.0.0.1:{proxy.port}/test"
+                                        f"?options=-csearch_path%3D{schema}"}
+        env.pop("PREFECT_API_URL", None)
+        with open(tmp_path / "serve.log", "wb") as log:
+            serve = subprocess.Popen([sys.executable, "-m", "dangjian", "serve", "--prefect-file", str(yaml)],
+                                     cwd=tmp_path, env=env, stdout=log, stderr=subprocess.STDOUT)
+        try:
+            # Runs are due every 5 s; give the outage time to swallow a few of them.
+            wait_for(lambda: "Prefect 服务器已就绪" in (tmp_path / "serve.log").read_text(errors="replace"),
+                     120, "serve's Prefect server")
+            time.sleep(20)
+            assert overdue() == 0 and serve.poll() is None
+            proxy.restore()
+            wait_for(lambda: overdue() > 0, 120, "a sweep after the database came back")
+            assert serve.poll() is None
+        finally:
+            serve.send_signal(signal.SIGINT)
+            try:
+                serve.wait(timeout=60)
+            except subprocess.TimeoutExpired:
+                serve.kill()
+    output = (tmp_path / "serve.log").read_text(encoding="utf-8", errors="replace")
+    assert "Traceback" not in output, output[-3000:]
