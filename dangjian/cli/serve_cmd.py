@@ -81,9 +81,29 @@ def read_specs(path: Path = PREFECT_YAML) -> list[DeploymentSpec]:
     return specs
 
 
+def check_entrypoints(specs: list[DeploymentSpec], path: Path) -> None:
+    """Every entrypoint's module exists, found without importing it (nor Prefect)."""
+    import importlib.util
+
+    missing = []
+    for spec in specs:
+        module = spec.entrypoint.partition(":")[0]
+        try:
+            found = importlib.util.find_spec(module)
+        except (ImportError, ValueError):
+            found = None
+        if found is None:
+            missing.append(f"{spec.name}：找不到入口模块 {module}")
+    if missing:
+        raise ValidationFailed(f"{path}：部署的入口无法加载", field="entrypoint", details=missing)
+
+
 def load_flow(entrypoint: str) -> Any:
     module, _, attr = entrypoint.partition(":")
-    return getattr(importlib.import_module(module), attr)
+    found = getattr(importlib.import_module(module), attr, None)
+    if found is None:
+        raise ValidationFailed(f"入口 {entrypoint}：模块 {module} 中没有 {attr}", field="entrypoint")
+    return found
 
 
 def build_deployments(path: Path = PREFECT_YAML) -> list[RunnerDeployment]:
@@ -122,6 +142,7 @@ def serve(
     PREFECT_HOME 下），退出时一并停止；设置了则使用那台服务器。
     """
     specs = read_specs(prefect_file)          # a broken file is reported before anything starts
+    check_entrypoints(specs, prefect_file)
     prepare_prefect()
     with contextlib.ExitStack() as stack:
         if not os.environ.get("PREFECT_API_URL"):

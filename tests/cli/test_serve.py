@@ -49,3 +49,13 @@ def test_a_schedule_needs_exactly_one_of_cron_interval_rrule(tmp_path):
                    "    schedules:\n      - timezone: Asia/Shanghai\n", encoding="utf-8")
     with pytest.raises(ValidationFailed, match="cron、interval、rrule 之一"):
         read_specs(bad)
+
+
+def test_an_entrypoint_that_does_not_load_is_named_before_anything_starts(tmp_path):
+    from tests.support.cli import run
+
+    bad = tmp_path / "prefect.yaml"
+    bad.write_text("deployments:\n  - name: x\n    entrypoint: flows.no_such_flow:chase\n", encoding="utf-8")
+    done = run("serve", "--prefect-file", str(bad), cwd=tmp_path, timeout=60)
+    assert done.returncode == 2
+    assert "找不到入口模块 flows.no_such_flow" in done.stderr and "Traceback" not in done.stderr

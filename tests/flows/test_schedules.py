@@ -232,3 +232,70 @@ def test_serve_rides_out_a_database_outage_and_the_next_run_catches_up(tmp_path,
                 serve.kill()
     output = (tmp_path / "serve.log").read_text(encoding="utf-8", errors="replace")
     assert "Traceback" not in output, output[-3000:]
+
+
+def flow_run_processes(database_url: str) -> dict[int, str]:
+    """pid → flow run id of live flow-run processes working on this database."""
+    found = {}
+    for proc in Path("/proc").iterdir():
+        if not proc.name.isdigit():
+            continue
+        try:
+            env = dict(item.split("=", 1) for item in (proc / "environ").read_bytes().decode(errors="replace")
+                       .split("\0") if "=" in item)
+        except OSError:
+            continue
+        if env.get("DANGJIAN_DATABASE_URL") == database_url and env.get("PREFECT__FLOW_RUN_ID"):
+            found[int(proc.name)] = env["PREFECT__FLOW_RUN_ID"]
+    return found
+
+
+def flow_run_state(api_url: str, run_id: str) -> str:
+    with urllib.request.urlopen(f"{api_url}/flow_runs/{run_id}", timeout=10) as response:
+        return str(json.load(response)["state_type"])
+
+
+def test_a_run_killed_mid_flight_is_marked_crashed_and_the_next_run_does_the_work(tmp_path):
+    from tests.support.cli import run
+
+    assert run("init", cwd=tmp_path).returncode == 0
+    demo = ROOT / "dangjian" / "demo" / "data"
+    assert run("org", "import", str(demo / "units.csv"), str(demo / "members.csv"), cwd=tmp_path).returncode == 0
+    created = run("cycle", "create", "2026", "--name", "2026年度考核", "--rules",
+                  str(ROOT / "rules/sets/community_branch_basic.yaml"), "--root", "620621",
+                  "--start", "2026-01-01", "--end", "2026-12-31", cwd=tmp_path)
+    assert created.returncode == 0, created.stderr
+    # `python -m dangjian` keeps the working directory off sys.path; the test's flow lives in tests/.
+    env = {**cli_env(tmp_path), "PREFECT_RUNNER_POLL_FREQUENCY": "2", "PYTHONPATH": str(ROOT)}
+    env.pop("PREFECT_API_URL", None)
+    yaml = tmp_path / "prefect.yaml"
+    yaml.write_text("deployments:\n  - name: slow-plan\n    entrypoint: tests.support.slow_flows:slow_plan\n"
+                    "    parameters: {cycle_code: \"2026\", wait_seconds: 8}\n"
+                    "    schedules:\n      - interval: 20\n", encoding="utf-8")
+
+    def tasks() -> int:
+        engine = make_engine(env["DANGJIAN_DATABASE_URL"])
+        try:
+            with engine.connect() as conn:
+                return int(conn.execute(select(func.count()).select_from(Task)).scalar_one())
+        finally:
+            engine.dispose()
+
+    with open(tmp_path / "serve.log", "wb") as log:
+        serve = subprocess.Popen([sys.executable, "-m", "dangjian", "serve", "--prefect-file", str(yaml)],
+                                 cwd=ROOT, env=env, stdout=log, stderr=subprocess.STDOUT)
+    try:
+        running = wait_for(lambda: flow_run_processes(env["DANGJIAN_DATABASE_URL"]), 150, "a scheduled slow run")
+        (pid, run_id), = running.items()
+        os.kill(pid, signal.SIGKILL)
+        text_log = (tmp_path / "serve.log").read_text(encoding="utf-8", errors="replace")
+        api_url = text_log.split("Prefect 服务器已就绪：", 1)[1].split()[0]
+        wait_for(lambda: flow_run_state(api_url, run_id) == "CRASHED", 60, "the killed run marked crashed")
+        assert tasks() == 0
+        wait_for(lambda: tasks() > 0, 150, "the next scheduled run planning the cycle")
+    finally:
+        serve.send_signal(signal.SIGINT)
+        try:
+            serve.wait(timeout=60)
+        except subprocess.TimeoutExpired:
+            serve.kill()
