@@ -3,6 +3,7 @@ from __future__ import annotations
 
 import os
 from pathlib import Path
+from typing import Any
 
 import typer
 from rich.console import Console
@@ -49,3 +50,54 @@ def prepare_prefect(home: Path | None = None) -> None:
     os.environ.setdefault("PREFECT_SERVER_ANALYTICS_ENABLED", "false")
     os.environ.setdefault("PREFECT_SERVER_EPHEMERAL_STARTUP_TIMEOUT_SECONDS", "180")
     os.environ.setdefault("PREFECT_CLI_PROMPT", "false")
+
+
+CLI_TAG = "dangjian-cli"
+
+
+def run_flow(flow_fn: Any, *args: Any, **kwargs: Any) -> Any:
+    """Run a flow from a command: tagged with this process's pid, after marking as crashed
+    the runs of commands that died without finishing (kill -9, a power cut), which would
+    otherwise stay RUNNING in Prefect's records for good."""
+    from prefect import tags
+
+    mark_orphaned_runs_crashed()
+    with tags(CLI_TAG, f"pid:{os.getpid()}"):
+        return flow_fn(*args, **kwargs)
+
+
+def _alive(pid: int) -> bool:
+    try:
+        os.kill(pid, 0)
+    except ProcessLookupError:
+        return False
+    except PermissionError:
+        return True
+    return True
+
+
+def mark_orphaned_runs_crashed() -> int:
+    """Runs started by a `dangjian` command whose process is gone → Crashed. Returns how many."""
+    from prefect.client.orchestration import get_client
+    from prefect.client.schemas.filters import (
+        FlowRunFilter,
+        FlowRunFilterState,
+        FlowRunFilterStateType,
+        FlowRunFilterTags,
+    )
+    from prefect.client.schemas.objects import StateType
+    from prefect.states import Crashed
+
+    marked = 0
+    with get_client(sync_client=True) as client:
+        runs = client.read_flow_runs(flow_run_filter=FlowRunFilter(
+            tags=FlowRunFilterTags(all_=[CLI_TAG]),
+            state=FlowRunFilterState(type=FlowRunFilterStateType(
+                any_=[StateType.RUNNING, StateType.PENDING, StateType.SCHEDULED]))))
+        for run in runs:
+            pid = next((int(t[4:]) for t in run.tags if t.startswith("pid:") and t[4:].isdigit()), None)
+            if pid is not None and pid != os.getpid() and not _alive(pid):
+                client.set_flow_run_state(run.id, Crashed(message=f"运行它的命令进程（pid {pid}）已不在：被终止或断电"),
+                                          force=True)
+                marked += 1
+    return marked

@@ -7,7 +7,7 @@ import typer
 from rich.table import Table
 from sqlalchemy import select
 
-from dangjian.cli.app import app, channels_app, out, prepare_prefect, warnings_app
+from dangjian.cli.app import app, channels_app, out, prepare_prefect, run_flow, warnings_app
 from dangjian.db import session_scope
 from dangjian.domain.dates import parse_shanghai_date
 from models import ChannelKind, NotificationStatus
@@ -98,7 +98,7 @@ def chase(
     prepare_prefect()
     from flows.chase import chase as chase_flow
 
-    for code, r in chase_flow(cycle, day).items():
+    for code, r in run_flow(chase_flow, cycle, day).items():
         if r["skipped_non_working_day"]:
             out.print(f"周期 {code}：今天不是工作日，只标记逾期、登记预警，提醒和通知顺延到下一个工作日")
         out.print(

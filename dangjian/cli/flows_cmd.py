@@ -7,7 +7,7 @@ from typing import Annotated
 
 import typer
 
-from dangjian.cli.app import app, out, prepare_prefect
+from dangjian.cli.app import app, out, prepare_prefect, run_flow
 from dangjian.clock import today
 from dangjian.db import session_scope
 from dangjian.domain.dates import parse_shanghai_date
@@ -36,7 +36,7 @@ def plan(cycle: Annotated[str | None, typer.Argument(help="考核周期编码；
     prepare_prefect()
     from flows.plan_cycle import plan_cycle
 
-    result = plan_cycle(cycle, _as_of(as_of))
+    result = run_flow(plan_cycle, cycle, _as_of(as_of))
     for code, report in ({cycle: result} if cycle else result).items():
         out.print(f"周期 {code}：新增任务 {report['added']} 条，共 {report['total']} 条；"
                   f"改为不适用 {report['not_applicable']} 条")
@@ -48,7 +48,7 @@ def close_cycle_cmd(cycle: Annotated[str, typer.Argument(help="考核周期编�
     prepare_prefect()
     from flows.close_cycle import close_cycle
 
-    result = close_cycle(cycle, _as_of(as_of))[cycle]
+    result = run_flow(close_cycle, cycle, _as_of(as_of))[cycle]
     if result.get("already_closed"):
         out.print(f"周期 {cycle} 此前已结束（未完成 {result['missed']} 条，最新评分为第 {result['score_version']} 版），"
                   "本次未作改动")
@@ -64,7 +64,7 @@ def sweep(cycle: Annotated[str | None, typer.Argument(help="周期编码；省�
     prepare_prefect()
     from flows.sweep_overdue import sweep_overdue
 
-    result = sweep_overdue(cycle, _as_of(as_of))
+    result = run_flow(sweep_overdue, cycle, _as_of(as_of))
     for code, marked in result.items():
         out.print(f"周期 {code}：新标记逾期 {marked} 条")
 
@@ -91,7 +91,7 @@ def score(cycle: Annotated[str, typer.Argument(help="考核周期编码")], as_o
     prepare_prefect()
     from flows.score_cycle import score_cycle
 
-    result = score_cycle(cycle, day, publish, rule_set_id)
+    result = run_flow(score_cycle, cycle, day, publish, rule_set_id)
     state = "已发布" if publish else "未发布"
     out.print(f"评分完成：第 {result['version']} 版（{state}）。查看：dangjian scorecard {cycle} --explain")
 

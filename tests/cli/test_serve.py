@@ -59,3 +59,45 @@ def test_an_entrypoint_that_does_not_load_is_named_before_anything_starts(tmp_pa
     done = run("serve", "--prefect-file", str(bad), cwd=tmp_path, timeout=60)
     assert done.returncode == 2
     assert "找不到入口模块 flows.no_such_flow" in done.stderr and "Traceback" not in done.stderr
+
+
+def test_a_command_killed_mid_flow_is_marked_crashed_by_the_next_command(tmp_path):
+    """kill -9 of a command while its flow runs leaves the run RUNNING in Prefect's records;
+    the next flow command marks it Crashed."""
+    import os
+    import signal
+    import subprocess
+    import sys
+    import time
+
+    from tests.support.cli import cli_env, demo_county_with_cycle, run
+
+    demo_county_with_cycle(tmp_path)
+    env = {**cli_env(tmp_path), "PYTHONPATH": str(ROOT)}
+    slow = ("from dangjian.cli.app import prepare_prefect, run_flow\nprepare_prefect()\n"
+            "from tests.support.slow_flows import slow_plan\nrun_flow(slow_plan, '2026', 120)\n")
+    proc = subprocess.Popen([sys.executable, "-c", slow], cwd=tmp_path, env=env,
+                            stdout=subprocess.DEVNULL, stderr=subprocess.DEVNULL)
+    states = ("from prefect.client.orchestration import get_client\nfrom dangjian.cli.app import prepare_prefect\n"
+              "prepare_prefect()\nwith get_client(sync_client=True) as c:\n"
+              "    print(' '.join(sorted(str(r.state_type.value) for r in c.read_flow_runs() "
+              "if r.flow_id and 'dangjian-cli' in r.tags)))\n")
+
+    def seen() -> str:
+        return subprocess.run([sys.executable, "-c", states], cwd=tmp_path, env=env, capture_output=True,
+                              text=True, check=False, timeout=120).stdout.strip()
+
+    try:
+        deadline = time.monotonic() + 120
+        while "RUNNING" not in seen():
+            assert time.monotonic() < deadline, "the slow flow never started running"
+            time.sleep(1)
+        os.kill(proc.pid, signal.SIGKILL)
+        proc.wait(timeout=30)
+    finally:
+        if proc.poll() is None:
+            proc.kill()
+    assert seen() == "RUNNING"
+    swept = run("sweep", "2026", "--as-of", "2026-06-30", cwd=tmp_path, timeout=180)
+    assert swept.returncode == 0, swept.stderr
+    assert seen().split() == ["COMPLETED", "CRASHED"]
