@@ -8,7 +8,6 @@ is set.
 from __future__ import annotations
 
 import os
-import uuid
 from collections.abc import Iterator
 from pathlib import Path
 
@@ -21,7 +20,7 @@ os.environ["DANGJIAN_NOW"] = SUITE_NOW
 os.environ["DANGJIAN_FORBID_REAL_CLOCK"] = "1"
 
 import pytest
-from sqlalchemy import Engine, text
+from sqlalchemy import Engine
 from sqlmodel import Session
 
 from dangjian.clock import FixedClock, parse_instant, set_clock
@@ -29,6 +28,7 @@ from dangjian.db import make_engine
 from dangjian.schema import upgrade_to_head
 from tests.support.db import (
     drop_postgres_schema,
+    new_postgres_schema,
     postgres_test_engine,
     postgres_url,
     sqlite_test_engine,
@@ -95,12 +95,7 @@ def committed(request: pytest.FixtureRequest, tmp_path: Path) -> Iterator[Engine
         return
     url = postgres_url()
     assert url
-    schema = f"dangjian_race_{os.getpid()}_{uuid.uuid4().hex[:6]}"
-    admin = make_engine(url)
-    with admin.begin() as conn:
-        conn.execute(text(f'CREATE SCHEMA "{schema}"'))
-    admin.dispose()
-    engine = make_engine(url, connect_args={"options": f"-csearch_path={schema}"}, pool_size=60, max_overflow=0)
+    engine, schema = new_postgres_schema(url, "dangjian_committed", pool_size=60, max_overflow=0)
     upgrade_to_head(engine)
     yield engine
     engine.dispose()

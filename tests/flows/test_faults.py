@@ -12,15 +12,13 @@ import signal
 import subprocess
 import sys
 import time
-import uuid
 from collections.abc import Iterator
 from pathlib import Path
 
 import pytest
-from sqlalchemy import func, select, text
+from sqlalchemy import func, select
 from sqlmodel import Session
 
-from dangjian.db import make_engine
 from dangjian.schema import upgrade_to_head
 from dangjian.services import audit
 from models import (
@@ -34,7 +32,7 @@ from models import (
     Task,
     Unit,
 )
-from tests.support.db import drop_postgres_schema, postgres_url
+from tests.support.db import drop_postgres_schema, new_postgres_schema, postgres_url
 
 pytestmark = [pytest.mark.flows,
               pytest.mark.skipif(not postgres_url(), reason="需要 DANGJIAN_TEST_DATABASE_URL（PostgreSQL）")]
@@ -65,12 +63,8 @@ CREATE_CYCLE = ("from dangjian.services.cycles import create_cycle\nfrom dangjia
 
 class Database:
     def __init__(self, url: str, tag: str):
-        self.url, self.schema = url, f"dangjian_fault_{tag}_{os.getpid()}_{uuid.uuid4().hex[:6]}"
-        admin = make_engine(url)
-        with admin.begin() as conn:
-            conn.execute(text(f'CREATE SCHEMA "{self.schema}"'))
-        admin.dispose()
-        self.engine = make_engine(url, connect_args={"options": f"-csearch_path={self.schema}"})
+        self.url = url
+        self.engine, self.schema = new_postgres_schema(url, f"dangjian_fault_{tag}")
         upgrade_to_head(self.engine)
 
     def env(self, now: str) -> dict[str, str]:

@@ -20,7 +20,7 @@ from dangjian.db import make_engine
 from dangjian.prefect_local import SCHEDULER_FAILURE_MARKERS, LocalServer, local_server
 from models import Task, TaskState
 from tests.support.cli import cli_env
-from tests.support.db import postgres_url
+from tests.support.db import postgres_url, stop_process
 
 pytestmark = pytest.mark.flows
 ROOT = Path(__file__).resolve().parents[2]
@@ -125,11 +125,7 @@ def test_the_server_schedules_a_short_interval_and_a_worker_completes_it(tmp_pat
             runs = wait_for(lambda: completed_scheduled_runs(server.api_url), 150,
                             "a scheduled run completed by the worker", server)
         finally:
-            worker.send_signal(signal.SIGINT)
-            try:
-                worker.wait(timeout=30)
-            except subprocess.TimeoutExpired:
-                worker.kill()
+            stop_process(worker, timeout=30)
         assert runs and all(r["auto_scheduled"] for r in runs)
         assert server.scheduler_failures() == []
     assert overdue_count(env) > 0
@@ -149,12 +145,7 @@ def test_dangjian_serve_runs_a_schedule_by_itself_and_stops_its_server(tmp_path)
                  "a served, scheduled sweep")
         assert serve.poll() is None, (tmp_path / "serve.log").read_text(encoding="utf-8")
     finally:
-        serve.send_signal(signal.SIGINT)
-        try:
-            code = serve.wait(timeout=60)
-        except subprocess.TimeoutExpired:
-            serve.kill()
-            code = serve.wait()
+        code = stop_process(serve)
     output = (tmp_path / "serve.log").read_text(encoding="utf-8", errors="replace")
     assert overdue_count(env) > 0
     assert "Traceback" not in output, output[-3000:]
@@ -225,11 +216,7 @@ def test_serve_rides_out_a_database_outage_and_the_next_run_catches_up(tmp_path,
             wait_for(lambda: overdue() > 0, 120, "a sweep after the database came back")
             assert serve.poll() is None
         finally:
-            serve.send_signal(signal.SIGINT)
-            try:
-                serve.wait(timeout=60)
-            except subprocess.TimeoutExpired:
-                serve.kill()
+            stop_process(serve)
     output = (tmp_path / "serve.log").read_text(encoding="utf-8", errors="replace")
     assert "Traceback" not in output, output[-3000:]
 
@@ -294,8 +281,4 @@ def test_a_run_killed_mid_flight_is_marked_crashed_and_the_next_run_does_the_wor
         assert tasks() == 0
         wait_for(lambda: tasks() > 0, 150, "the next scheduled run planning the cycle")
     finally:
-        serve.send_signal(signal.SIGINT)
-        try:
-            serve.wait(timeout=60)
-        except subprocess.TimeoutExpired:
-            serve.kill()
+        stop_process(serve)

@@ -2,16 +2,14 @@
 exactly one report per task, one correction per version, an audit chain that never forks."""
 from __future__ import annotations
 
-import os
 import threading
-import uuid
 from collections.abc import Callable
 from concurrent.futures import ThreadPoolExecutor
 from datetime import date
 from pathlib import Path
 
 import pytest
-from sqlalchemy import Engine, func, select, text
+from sqlalchemy import Engine, func, select
 from sqlmodel import Session
 
 from dangjian.db import make_engine
@@ -21,7 +19,7 @@ from dangjian.services import audit
 from dangjian.services.closing import Report, close_tasks, correct_completion
 from models import AuditEvent, Completion, CompletionTask, Task, TaskState
 from tests.support.builders import at, county, planned_cycle, present_for
-from tests.support.db import drop_postgres_schema, postgres_url
+from tests.support.db import drop_postgres_schema, new_postgres_schema, postgres_url
 
 BACKENDS = ["sqlite"] + (["postgresql"] if postgres_url() else [])
 
@@ -197,12 +195,7 @@ def test_simultaneous_upgrades_of_a_new_database_run_one_after_the_other(request
         else:
             url = postgres_url()
             assert url
-            schema = f"dangjian_init_{os.getpid()}_{uuid.uuid4().hex[:6]}"
-            admin = make_engine(url)
-            with admin.begin() as conn:
-                conn.execute(text(f'CREATE SCHEMA "{schema}"'))
-            admin.dispose()
-            engine = make_engine(url, connect_args={"options": f"-csearch_path={schema}"})
+            engine, schema = new_postgres_schema(url, "dangjian_init")
 
             def cleanup(engine: Engine = engine, url: str = url, schema: str = schema) -> None:
                 engine.dispose()

@@ -47,3 +47,30 @@ def drop_postgres_schema(url: str, schema: str) -> None:
     with admin.begin() as conn:
         conn.execute(text(f'DROP SCHEMA IF EXISTS "{schema}" CASCADE'))
     admin.dispose()
+
+
+def new_postgres_schema(url: str, prefix: str, **engine_options: Any) -> tuple[Engine, str]:
+    """A new, empty schema of its own and an engine whose connections work in it (not migrated).
+    Drop it with drop_postgres_schema(url, schema) after disposing the engine."""
+    import uuid
+
+    schema = f"{prefix}_{os.getpid()}_{uuid.uuid4().hex[:6]}"
+    admin = make_engine(url)
+    with admin.begin() as conn:
+        conn.execute(text(f'CREATE SCHEMA "{schema}"'))
+    admin.dispose()
+    return make_engine(url, connect_args={"options": f"-csearch_path={schema}"}, **engine_options), schema
+
+
+def stop_process(process: Any, timeout: float = 60) -> int:
+    """Ctrl-C a child process as a user would; kill it if it does not stop in time."""
+    import signal
+    import subprocess
+
+    if process.poll() is None:
+        process.send_signal(signal.SIGINT)
+    try:
+        return int(process.wait(timeout=timeout))
+    except subprocess.TimeoutExpired:
+        process.kill()
+        return int(process.wait())

@@ -11,13 +11,12 @@ import threading
 import time
 import urllib.error
 import urllib.request
-import uuid
 from concurrent.futures import ThreadPoolExecutor
 from dataclasses import dataclass, field
 from datetime import date, timedelta
 from pathlib import Path
 
-from sqlalchemy import func, select, text
+from sqlalchemy import func, select
 from sqlmodel import Session
 
 from dangjian.db import make_engine
@@ -38,6 +37,7 @@ from models import (
     Unit,
     UnitKind,
 )
+from tests.support.db import drop_postgres_schema, new_postgres_schema
 
 RULES = Path(__file__).resolve().parents[2] / "rules" / "sets" / "community_branch_basic.yaml"
 DUTIES = ("theme_party_day", "monthly_member_meeting")   # monthly, whole branch: 22 tasks a branch by November
@@ -86,12 +86,9 @@ def schema_url(url: str, schema: str) -> str:
 
 
 def build_world(url: str, schema: str, branches: int, per_branch: int) -> list[Job]:
-    """A district of `branches` branches (6 members each), one secretary token per branch,
-    the 2026 cycle planned, and `per_branch` closable tasks of each branch."""
-    admin = make_engine(url)
-    with admin.begin() as conn:
-        conn.execute(text(f'CREATE SCHEMA "{schema}"'))
-    admin.dispose()
+    """In the existing, empty `schema`: a district of `branches` branches (6 members each),
+    one secretary token per branch, the 2026 cycle planned, and `per_branch` closable tasks
+    of each branch."""
     engine = make_engine(url, connect_args={"options": f"-csearch_path={schema}"})
     upgrade_to_head(engine)
     jobs: list[Job] = []
@@ -201,7 +198,8 @@ def close_all(base: str, jobs: list[Job]) -> tuple[dict[int, int], list[float], 
 
 
 def run_load(url: str, *, clients: int, branches: int, workers: int, threads: int, logs: Path) -> LoadResult:
-    schema = f"dangjian_load_{os.getpid()}_{uuid.uuid4().hex[:6]}"
+    made, schema = new_postgres_schema(url, "dangjian_load")
+    made.dispose()
     per_branch = -(-clients // branches)
     try:
         jobs = build_world(url, schema, branches, per_branch)[:clients]
@@ -223,10 +221,7 @@ def run_load(url: str, *, clients: int, branches: int, workers: int, threads: in
         engine.dispose()
         return LoadResult(len(jobs), statuses, latencies, wall, completions, links, distinct, intact, errors)
     finally:
-        admin = make_engine(url)
-        with admin.begin() as conn:
-            conn.execute(text(f'DROP SCHEMA IF EXISTS "{schema}" CASCADE'))
-        admin.dispose()
+        drop_postgres_schema(url, schema)
 
 
 if __name__ == "__main__":   # pragma: no cover - see bench/bench_http_close.py
