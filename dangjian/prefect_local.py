@@ -93,10 +93,9 @@ def local_server(home: Path, *, port: int | None = None, scheduler_loop_seconds:
     if scheduler_loop_seconds is not None:
         env["PREFECT_SERVER_SERVICES_SCHEDULER_LOOP_SECONDS"] = str(scheduler_loop_seconds)
     log_path = home / "server.log"
-    prefect = str(Path(sys.executable).with_name("prefect"))
     with open(log_path, "ab") as log:
         process = subprocess.Popen(
-            [prefect, "--no-prompt", "server", "start", "--host", "127.0.0.1", "--port", str(port),
+            [sys.executable, "-m", "prefect", "--no-prompt", "server", "start", "--host", "127.0.0.1", "--port", str(port),
              "--no-ui", "--analytics-off"],
             env=env, stdout=log, stderr=subprocess.STDOUT, stdin=subprocess.DEVNULL,
             # Started before Prefect starts any thread of ours; the hook makes one C call.

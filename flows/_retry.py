@@ -1,8 +1,10 @@
 """Retries for flow tasks: transient database and network errors only.
 
-Every flow task is idempotent by design (planning inserts ON CONFLICT, sweeps and the
-cycle's end move states conditionally, notices are keyed per recipient and day), so a task
-that failed half-way can simply run again. A validation error or a missing cycle is not
+Flow tasks retried here are idempotent by design (planning inserts ON CONFLICT, sweeps and
+the cycle's end move states conditionally or are no-ops once done, notices are keyed per
+recipient and day), so a task that failed half-way can simply run again. A score run is
+not retried: a connection lost during its commit leaves it unknown whether the version was
+stored, and a retry could store a second one; the next scheduled preview scores again. A validation error or a missing cycle is not
 transient and fails at once. Delays: DANGJIAN_FLOW_RETRY_DELAYS (seconds, comma-separated;
 default 5,30,120, i.e. three retries over about two and a half minutes).
 """
@@ -15,6 +17,10 @@ from typing import Any
 from sqlalchemy.exc import DBAPIError, DisconnectionError, OperationalError
 from sqlalchemy.exc import TimeoutError as PoolTimeout
 
+_TRANSIENT_MESSAGES = ("database is locked", "connection refused", "server closed the connection",
+                       "could not connect to server", "connection timeout expired", "terminating connection",
+                       "connection reset", "no route to host", "the database system is starting up",
+                       "the database system is shutting down")
 _TRANSIENT_SQLSTATES = ("08", "40001", "40P01", "53", "57P01", "57P02", "57P03")  # connection, serialization, deadlock, resources, shutdown
 
 
@@ -41,9 +47,9 @@ def is_transient(error: BaseException | None) -> bool:
         if code and str(code).startswith(_TRANSIENT_SQLSTATES):
             return True
         if isinstance(error, OperationalError):
+            # Only what a second attempt may not meet; a refused password or pg_hba entry is not.
             text = str(error.orig).lower()
-            return any(s in text for s in ("database is locked", "connection", "server closed", "timeout",
-                                            "could not connect", "terminating"))
+            return any(s in text for s in _TRANSIENT_MESSAGES)
         return False
     if isinstance(error, sqlite3.OperationalError):
         return "locked" in str(error).lower()

@@ -13,7 +13,7 @@ from flows._session import session_scope
 from models import CycleState
 
 
-@task(name="score-cycle-units", **transient_retries())
+@task(name="score-cycle-units")   # not retried: see flows/_retry.py
 def score_units(cycle_code: str, as_of: str, publish: bool,
                 rule_set_id: int | None = None) -> dict[str, int]:
     with session_scope() as session:

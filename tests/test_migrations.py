@@ -153,3 +153,25 @@ def test_postgres_version_table_lands_in_search_path_schema() -> None:
         eng.dispose()
         admin.dispose()
         drop_postgres_schema(url, schema)
+
+
+def test_upgrading_a_0008_trail_numbers_its_events_in_order_and_the_chain_verifies(fresh_engine: Engine) -> None:
+    from sqlmodel import Session
+
+    from dangjian.services.audit import GENESIS, check_chain, event_hash
+
+    with fresh_engine.begin() as conn:
+        migrations.upgrade(conn, "0008")
+        prev, rows = GENESIS, []
+        for i in range(500):
+            at = f"2026-01-01T00:{i // 60:02d}:{i % 60:02d}+00:00"
+            digest = event_hash(prev, {"at": at, "actor": "旧版", "action": "x", "entity": "t", "entity_id": str(i),
+                                       "before": None, "after": {"i": i}})
+            rows.append({"at": at, "entity_id": str(i), "after": f'{{"i": {i}}}', "prev_hash": prev, "hash": digest})
+            prev = digest
+        conn.execute(text("INSERT INTO audit_event (at, actor, action, entity, entity_id, after, prev_hash, hash) "
+                          "VALUES (:at, '旧版', 'x', 't', :entity_id, :after, :prev_hash, :hash)"), rows)
+    upgrade_to_head(fresh_engine)
+    with Session(fresh_engine) as session:
+        report = check_chain(session)
+    assert report.intact and report.events == 500 and report.head_count == 500 and report.last_hash == prev

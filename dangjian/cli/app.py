@@ -2,6 +2,7 @@
 from __future__ import annotations
 
 import os
+import socket
 from pathlib import Path
 from typing import Any
 
@@ -62,8 +63,20 @@ def run_flow(flow_fn: Any, *args: Any, **kwargs: Any) -> Any:
     from prefect import tags
 
     mark_orphaned_runs_crashed()
-    with tags(CLI_TAG, f"pid:{os.getpid()}"):
+    with tags(CLI_TAG, f"pid:{os.getpid()}", f"host:{socket.gethostname()}", f"boot:{_boot_id()}"):
         return flow_fn(*args, **kwargs)
+
+
+def _boot_id() -> str:
+    """Changes at every boot (Linux): a run from an earlier boot has certainly died."""
+    try:
+        return Path("/proc/sys/kernel/random/boot_id").read_text(encoding="ascii").strip()[:8]
+    except OSError:
+        return "unknown"
+
+
+def _tag(tags: list[str], name: str) -> str | None:
+    return next((t.split(":", 1)[1] for t in tags if t.startswith(name + ":")), None)
 
 
 def _alive(pid: int) -> bool:
@@ -94,10 +107,13 @@ def mark_orphaned_runs_crashed() -> int:
             tags=FlowRunFilterTags(all_=[CLI_TAG]),
             state=FlowRunFilterState(type=FlowRunFilterStateType(
                 any_=[StateType.RUNNING, StateType.PENDING, StateType.SCHEDULED]))))
+        here, boot = socket.gethostname(), _boot_id()
         for run in runs:
-            pid = next((int(t[4:]) for t in run.tags if t.startswith("pid:") and t[4:].isdigit()), None)
-            if pid is not None and pid != os.getpid() and not _alive(pid):
-                client.set_flow_run_state(run.id, Crashed(message=f"运行它的命令进程（pid {pid}）已不在：被终止或断电"),
-                                          force=True)
+            pid, host = _tag(run.tags, "pid"), _tag(run.tags, "host")
+            if pid is None or not pid.isdigit() or host != here:
+                continue        # another machine's command: only that machine can tell
+            gone = _tag(run.tags, "boot") != boot or (int(pid) != os.getpid() and not _alive(int(pid)))
+            if gone:   # not forced: a run that finished meanwhile keeps its final state
+                client.set_flow_run_state(run.id, Crashed(message=f"运行它的命令进程（pid {pid}）已不在：被终止或断电"))
                 marked += 1
     return marked

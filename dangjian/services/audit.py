@@ -104,16 +104,41 @@ def _append(session: Session, events: list[dict[str, Any]]) -> tuple[int, str]:
     return count, prev
 
 
+_MARKS = "dangjian.audit.savepoint_marks"
+
+
 @event.listens_for(Session, "before_commit")
 def _write_pending(session: Session) -> None:
+    if session.in_nested_transaction():
+        return          # a savepoint released: its events wait for the outer commit
     events = session.info.pop(_PENDING, None)
     if events:
         _append(session, events)
 
 
+@event.listens_for(Session, "after_transaction_create")
+def _mark_savepoint(session: Session, transaction: Any) -> None:
+    if transaction.nested:
+        session.info.setdefault(_MARKS, {})[id(transaction)] = len(session.info.get(_PENDING, ()))
+
+
 @event.listens_for(Session, "after_soft_rollback")
-def _drop_pending(session: Session, _previous_transaction: Any) -> None:
-    session.info.pop(_PENDING, None)
+def _drop_pending(session: Session, previous_transaction: Any) -> None:
+    """A rolled-back savepoint drops the events recorded inside it; any other rollback, all."""
+    if previous_transaction.nested:
+        mark = session.info.get(_MARKS, {}).pop(id(previous_transaction), None)
+        if mark is not None and _PENDING in session.info:
+            del session.info[_PENDING][mark:]
+    else:
+        session.info.pop(_PENDING, None)
+
+
+@event.listens_for(Session, "after_transaction_end")
+def _forget_with_transaction(session: Session, transaction: Any) -> None:
+    """Events never outlive the transaction they were recorded in (a closed session too)."""
+    if transaction.parent is None:      # (a savepoint's mark is read by after_soft_rollback,
+        session.info.pop(_PENDING, None)  # which runs after this event: marks go with the root)
+        session.info.pop(_MARKS, None)
 
 
 def flush_pending(session: Session) -> tuple[int, str] | None:
@@ -159,18 +184,28 @@ class ChainReport:
         return None
 
 
-def _events_in_order(session: Session) -> Iterator[AuditEvent]:
-    return session.execute(select(AuditEvent).order_by(AuditEvent.seq).execution_options(yield_per=2000)).scalars()
+def _events_in_order(session: Session, up_to: int | None) -> Iterator[AuditEvent]:
+    query = select(AuditEvent).order_by(AuditEvent.seq)
+    if up_to is not None:
+        query = query.where(AuditEvent.seq <= up_to)
+    return session.execute(query.execution_options(yield_per=2000)).scalars()
 
 
 def check_chain(session: Session) -> ChainReport:
-    """Walk the whole chain, compare it with the head and with every anchor."""
+    """Walk the chain up to the head as it stands now, and compare it with the head and with
+    every anchor. The head is read first: events appended while the walk runs lie beyond it
+    and are left for the next check, so a busy system does not look truncated."""
     report = ChainReport()
-    hashes_at: dict[int, str] = {}
+    # Anchors before the head: an anchor taken now cannot lie beyond the head read after it,
+    # so one that does shows a head moved back (a cut tail with a rewritten head).
     anchors = list(session.execute(select(AuditAnchor).order_by(AuditAnchor.id)).scalars())
+    head = session.get(AuditHead, 1)
+    if head is not None:
+        report.head_count, report.head_hash = head.count, head.hash
     wanted = {a.count for a in anchors}
+    hashes_at: dict[int, str] = {}
     prev, expected_seq = GENESIS, 1
-    for ev in _events_in_order(session):
+    for ev in _events_in_order(session, report.head_count):
         while expected_seq < ev.seq:
             report.gaps.append(expected_seq)
             expected_seq += 1
@@ -183,15 +218,9 @@ def check_chain(session: Session) -> ChainReport:
         if ev.seq in wanted:
             hashes_at[ev.seq] = ev.hash
     report.last_hash = prev
-    head = session.get(AuditHead, 1)
-    if head is not None:
-        report.head_count, report.head_hash = head.count, head.hash
-        report.events = max(report.events, 0)
     for a in anchors:
         report.anchors_checked += 1
-        if a.count == 0:
-            continue
-        if hashes_at.get(a.count) != a.hash:
+        if a.count and hashes_at.get(a.count) != a.hash:
             report.anchors_broken.append(f"锚点 #{a.id}（{a.reason}，第 {a.count} 条）")
     report.last_anchor = anchors[-1] if anchors else None
     return report
@@ -216,9 +245,13 @@ def verify(*, session: Session, actor: str = "system") -> ChainReport:
     """Check the whole chain; when intact, record an anchor at its head (and commit)."""
     report = check_chain(session)
     if report.intact and report.events:
-        report.last_anchor = anchor(session, f"核验（{actor}）")
+        # The anchor is what was verified, not the head as it may have moved meanwhile.
+        row = AuditAnchor(at=now_utc(), count=report.events, hash=report.last_hash,
+                          reason=f"核验（{actor}）"[:80])
+        session.add(row)
         session.commit()
-        session.refresh(report.last_anchor)
+        session.refresh(row)
+        report.last_anchor = row
     return report
 
 

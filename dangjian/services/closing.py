@@ -379,10 +379,23 @@ def _write(session: Session, ctx: ValidationContext, plans: Sequence[_Plan], now
     """Write validated events; a race lost to another report or correction is a Conflict."""
     try:
         return _write_rows(session, ctx, plans, now, actor)
-    except IntegrityError as error:   # the same version of a task or chain, stored a moment ago
+    except IntegrityError as error:
+        if not _lost_a_race(error):
+            raise
         session.rollback()
         raise Conflict("与同时进行的另一次报送或更正冲突，本次未写入；请刷新后在最新版本上操作",
                        field="task") from error
+
+
+# The unique keys a simultaneous report or correction runs into (PostgreSQL names the
+# constraint, SQLite lists its columns).
+_RACE_KEYS = ("uq_completion_task_version", "ix_completion_chain",
+              "completion_task.task_id, completion_task.version", "completion.chain_id, completion.version")
+
+
+def _lost_a_race(error: IntegrityError) -> bool:
+    text = str(error.orig)
+    return any(key in text for key in _RACE_KEYS)
 
 
 def _write_rows(session: Session, ctx: ValidationContext, plans: Sequence[_Plan], now: datetime,

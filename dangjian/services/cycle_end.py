@@ -45,7 +45,7 @@ def close_cycle(*, session: Session, cycle_id: int, as_of: date, actor: str = "s
         raise Conflict(f"考核周期 {cycle.code} 尚未开始（未生成任务），不能结束")
     if as_of <= cycle.end_on:
         raise Conflict(f"考核周期 {cycle.code} 到 {cycle.end_on} 才结束，不能在 {as_of} 结束")
-    sweep_overdue(session=session, cycle_id=cycle_id, as_of=as_of, actor=actor)
+    sweep_overdue(session=session, cycle_id=cycle_id, as_of=as_of, actor=actor, commit=False)
     # Only tasks due by now become missed; a task whose due date rolled past the
     # cycle's end (a holiday) keeps its chance until then.
     missed = session.execute(

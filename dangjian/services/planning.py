@@ -131,7 +131,7 @@ def plan_cycle(*, session: Session, cycle_id: int, as_of: date | None = None,
     """Plan (or re-plan) a cycle's tasks; see the module docstring for what re-planning touches."""
     # Two plans of one cycle at once would both count the other's rows as their own.
     serialise(session, f"plan:{cycle_id}")
-    cycle = session.get(Cycle, cycle_id)
+    cycle = session.get(Cycle, cycle_id, populate_existing=True)   # as the previous plan left it
     if cycle is None:
         raise NotFound(f"考核周期 #{cycle_id} 不存在")
     root = session.get(Unit, cycle.root_unit_id)

@@ -21,8 +21,10 @@ class SweepReport:
     waivers_expired: int = 0
 
 
-def sweep_overdue(*, session: Session, cycle_id: int, as_of: date, actor: str = "system") -> SweepReport:
-    """Mark every open task due before `as_of` (a Shanghai date) as overdue."""
+def sweep_overdue(*, session: Session, cycle_id: int, as_of: date, actor: str = "system",
+                  commit: bool = True) -> SweepReport:
+    """Mark every open task due before `as_of` (a Shanghai date) as overdue. `commit=False`
+    leaves the transaction open for a caller whose own change must land with it."""
     cycle = session.get(Cycle, cycle_id)
     if cycle is None:
         raise NotFound(f"考核周期 #{cycle_id} 不存在")
@@ -38,6 +40,7 @@ def sweep_overdue(*, session: Session, cycle_id: int, as_of: date, actor: str = 
                      entity_id=cycle_id,
                      after={"as_of": as_of, "marked_overdue": marked,
                             "rule": "state=open and due_on < as_of → overdue"})
-    session.commit()
+    if commit:
+        session.commit()
     return SweepReport(cycle_code=cycle.code, as_of=as_of, marked_overdue=marked,
                        waivers_expired=expired.expired)

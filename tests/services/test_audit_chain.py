@@ -129,3 +129,26 @@ def test_verify_records_a_new_anchor_only_when_the_chain_is_intact(chain: Engine
     with Session(chain) as session:
         bad = audit.verify(session=session, actor="核验员")
     assert not bad.intact and bad.last_anchor is not None and bad.last_anchor.count == 12
+
+
+def _actions(engine: Engine) -> list[str]:
+    with Session(engine) as session:
+        return list(session.execute(select(AuditEvent.action).order_by(AuditEvent.seq)).scalars())
+
+
+def test_queued_events_follow_their_transaction_savepoints_included(committed: Engine) -> None:
+    with Session(committed) as session:
+        audit.record(session, actor="测试", action="outer.before", entity="test", entity_id=1)
+        with session.begin_nested():
+            audit.record(session, actor="测试", action="kept.savepoint", entity="test", entity_id=2)
+        nested = session.begin_nested()
+        audit.record(session, actor="测试", action="dropped.savepoint", entity="test", entity_id=3)
+        nested.rollback()
+        audit.record(session, actor="测试", action="outer.after", entity="test", entity_id=4)
+        session.commit()
+    with Session(committed) as session:
+        audit.record(session, actor="测试", action="never.committed", entity="test", entity_id=5)
+    with Session(committed) as session:   # a new transaction does not inherit the closed one's events
+        session.commit()
+    assert _actions(committed) == ["outer.before", "kept.savepoint", "outer.after"]
+    assert report(committed).intact

@@ -206,3 +206,45 @@ def test_simultaneous_upgrades_of_a_new_database_run_one_after_the_other(request
             assert current_revision(engine) == head_revision()
         finally:
             cleanup()
+
+
+def test_two_simultaneous_ends_of_a_cycle_close_it_once_with_one_final_run(world) -> None:  # type: ignore[no-untyped-def]
+    from dangjian.services.cycle_end import close_cycle
+    from models import Cycle, CycleState, ScoreRun
+
+    engine, _members, _tasks = world
+    with Session(engine) as session:
+        cycle_id = session.execute(select(Cycle.id)).scalar_one()
+
+    def end(_: int) -> object:
+        with Session(engine, expire_on_commit=False) as session:
+            return close_cycle(session=session, cycle_id=cycle_id, as_of=date(2027, 1, 5))
+
+    reports = race(2, end)
+    assert not [r for r in reports if isinstance(r, Exception)], reports
+    assert sorted(r.already_closed for r in reports) == [False, True]  # type: ignore[union-attr]
+    assert len({(r.missed, r.score_version) for r in reports}) == 1  # type: ignore[union-attr]
+    with Session(engine) as session:
+        assert session.execute(select(func.count()).select_from(ScoreRun)).scalar_one() == 1
+        assert session.execute(select(Cycle.state)).scalar_one() == CycleState.closed
+        closes = session.execute(select(func.count()).select_from(AuditEvent)
+                                 .where(AuditEvent.action == "cycle.close")).scalar_one()
+    assert closes == 1
+    assert chain_of(engine).intact
+
+
+def test_verifying_while_others_write_raises_no_false_alarm(world) -> None:  # type: ignore[no-untyped-def]
+    engine, _members, _tasks = world
+
+    def work(i: int) -> object:
+        with Session(engine, expire_on_commit=False) as session:
+            if i % 6 == 0:
+                return audit.verify(session=session, actor=f"核验{i}").intact
+            for n in range(5):
+                audit.record(session, actor=f"写入者{i}", action="test.write", entity="test", entity_id=n)
+            session.commit()
+            return True
+
+    outcomes = race(36, work)
+    assert outcomes == [True] * 36, outcomes
+    assert chain_of(engine).intact

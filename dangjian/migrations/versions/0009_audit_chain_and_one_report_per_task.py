@@ -114,8 +114,13 @@ def upgrade() -> None:
     )
     with op.batch_alter_table('audit_event', schema=None) as batch_op:
         batch_op.add_column(sa.Column('seq', sa.Integer(), nullable=True))
-    # Existing events keep their order: seq is the rank of the id.
-    op.execute("UPDATE audit_event SET seq = (SELECT COUNT(*) FROM audit_event AS e WHERE e.id <= audit_event.id)")
+    # Existing events keep their order: seq is the rank of the id (through an indexed
+    # temporary table, so the backfill stays n·log n on a large trail).
+    op.execute("CREATE TEMPORARY TABLE audit_seq_fill AS "
+               "SELECT id, ROW_NUMBER() OVER (ORDER BY id) AS seq FROM audit_event")
+    op.execute("CREATE UNIQUE INDEX audit_seq_fill_id ON audit_seq_fill (id)")
+    op.execute("UPDATE audit_event SET seq = (SELECT f.seq FROM audit_seq_fill f WHERE f.id = audit_event.id)")
+    op.execute("DROP TABLE audit_seq_fill")
     with op.batch_alter_table('audit_event', schema=None) as batch_op:
         batch_op.alter_column('seq', existing_type=sa.Integer(), nullable=False)
         batch_op.create_unique_constraint(batch_op.f('uq_audit_event_seq'), ['seq'])
