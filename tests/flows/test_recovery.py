@@ -63,7 +63,10 @@ def test_the_daily_sweep_rides_out_a_database_outage(committed: Engine, monkeypa
 
         with prefect_test_harness(server_startup_timeout=180):
             proxy.cut()
-            threading.Timer(3.0, proxy.restore).start()     # back before the first retry (5 s)
+            # Back before the first retry (5 s). A sleeping thread, not threading.Timer: a timed
+            # wait on a condition takes an absolute wall-clock deadline, which never comes when
+            # scripts/run_suite_at.sh has moved the clock (libfaketime); a relative sleep does.
+            threading.Thread(target=lambda: (time.sleep(3.0), proxy.restore()), daemon=True).start()
             started = time.monotonic()
             result = sweep_overdue("2026", "2026-12-01")
             waited = time.monotonic() - started
