@@ -19,7 +19,7 @@ from __future__ import annotations
 from collections.abc import Iterator
 from contextlib import contextmanager
 
-from sqlalchemy import Engine, text
+from sqlalchemy import Connection, Engine, text
 
 from dangjian import migrations
 
@@ -34,19 +34,24 @@ def upgrade_to_head(engine: Engine) -> None:
     after the other: a transaction-level advisory lock on PostgreSQL, a lock file beside
     the database on SQLite. The second finds the schema current and does nothing.
     """
-    with _upgrade_lock(engine), engine.begin() as conn:
-        if conn.dialect.name == "postgresql":
-            conn.execute(text("SELECT pg_advisory_xact_lock(:k)"), {"k": _UPGRADE_LOCK})
+    with _migrating(engine) as conn:
         migrations.upgrade(conn, "head")
 
 
 def downgrade_to(engine: Engine, revision: str) -> None:
     """Undo migrations down to `revision` ("0008", or "base" for an empty database), under
     the same lock as upgrades."""
+    with _migrating(engine) as conn:
+        migrations.downgrade(conn, revision)
+
+
+@contextmanager
+def _migrating(engine: Engine) -> Iterator[Connection]:
+    """One connection in a transaction that no other migration of this database runs beside."""
     with _upgrade_lock(engine), engine.begin() as conn:
         if conn.dialect.name == "postgresql":
             conn.execute(text("SELECT pg_advisory_xact_lock(:k)"), {"k": _UPGRADE_LOCK})
-        migrations.downgrade(conn, revision)
+        yield conn
 
 
 @contextmanager

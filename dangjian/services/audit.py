@@ -12,7 +12,7 @@ from __future__ import annotations
 
 import hashlib
 import json
-from collections.abc import Iterable, Iterator, Mapping
+from collections.abc import Iterator, Mapping
 from dataclasses import dataclass, field
 from datetime import date, datetime
 from typing import Any
@@ -64,17 +64,6 @@ def record(
     at = now_utc()
     session.info.setdefault(_PENDING, []).append(
         _payload(at, actor, action, entity, str(entity_id), _jsonable(before), _jsonable(after)) | {"_at": at})
-
-
-def record_many(session: Session, events: Iterable[Mapping[str, Any]]) -> None:
-    """Queue many events (each with actor, action, entity, entity_id, before?, after?)."""
-    for e in events:
-        record(session, actor=e["actor"], action=e["action"], entity=e["entity"], entity_id=e["entity_id"],
-               before=e.get("before"), after=e.get("after"))
-
-
-def pending_count(session: Session) -> int:
-    return len(session.info.get(_PENDING, ()))
 
 
 def _lock_head(session: Session) -> tuple[int, str]:

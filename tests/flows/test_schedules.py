@@ -160,19 +160,23 @@ def test_dangjian_serve_runs_a_schedule_by_itself_and_stops_its_server(tmp_path)
     assert processes_with_env("PREFECT_HOME", str(home)) == []
 
 
-def processes_with_env(name: str, value: str) -> list[int]:
-    """Pids of live processes started with name=value in their environment (Linux /proc)."""
-    wanted = f"{name}={value}".encode()
-    found = []
+def process_environments() -> dict[int, dict[str, str]]:
+    """pid → environment of every live process but this one (Linux /proc)."""
+    found = {}
     for proc in Path("/proc").iterdir():
         if not proc.name.isdigit() or int(proc.name) == os.getpid():
             continue
         try:
-            if wanted in (proc / "environ").read_bytes().split(b"\0"):
-                found.append(int(proc.name))
+            raw = (proc / "environ").read_bytes().decode(errors="replace")
         except OSError:
             continue
+        found[int(proc.name)] = dict(item.split("=", 1) for item in raw.split("\0") if "=" in item)
     return found
+
+
+def processes_with_env(name: str, value: str) -> list[int]:
+    """Pids of live processes started with name=value in their environment."""
+    return [pid for pid, env in process_environments().items() if env.get(name) == value]
 
 
 @pytest.mark.skipif(not postgres_url(), reason="需要 DANGJIAN_TEST_DATABASE_URL（PostgreSQL）")
@@ -223,18 +227,8 @@ def test_serve_rides_out_a_database_outage_and_the_next_run_catches_up(tmp_path,
 
 def flow_run_processes(database_url: str) -> dict[int, str]:
     """pid → flow run id of live flow-run processes working on this database."""
-    found = {}
-    for proc in Path("/proc").iterdir():
-        if not proc.name.isdigit():
-            continue
-        try:
-            env = dict(item.split("=", 1) for item in (proc / "environ").read_bytes().decode(errors="replace")
-                       .split("\0") if "=" in item)
-        except OSError:
-            continue
-        if env.get("DANGJIAN_DATABASE_URL") == database_url and env.get("PREFECT__FLOW_RUN_ID"):
-            found[int(proc.name)] = env["PREFECT__FLOW_RUN_ID"]
-    return found
+    return {pid: env["PREFECT__FLOW_RUN_ID"] for pid, env in process_environments().items()
+            if env.get("DANGJIAN_DATABASE_URL") == database_url and env.get("PREFECT__FLOW_RUN_ID")}
 
 
 def flow_run_state(api_url: str, run_id: str) -> str:
