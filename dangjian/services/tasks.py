@@ -4,9 +4,10 @@ from __future__ import annotations
 from dataclasses import dataclass
 from datetime import date
 
-from sqlalchemy import select
+from sqlalchemy import and_, or_, select
 from sqlmodel import Session
 
+from dangjian.clock import today
 from dangjian.errors import NotFound, ValidationFailed
 from dangjian.labels import TASK_STATE
 from dangjian.services.cycles import get_cycle
@@ -44,9 +45,15 @@ def task_duty_names(session: Session, rule_set_id: int) -> dict[str, str]:
 
 def list_tasks(*, session: Session, cycle_code: str, unit_id: str | None = None,
                state: str | None = None, within: date | None = None,
-               duty_code: str | None = None, limit: int | None = None) -> list[TaskRow]:
-    """Tasks of a cycle owned by `unit_id` or any unit below it, in due order."""
+               duty_code: str | None = None, limit: int | None = None,
+               as_of: date | None = None) -> list[TaskRow]:
+    """Tasks of a cycle owned by `unit_id` or any unit below it, in due order.
+
+    An open task past its due date is shown, and filtered, as overdue (已逾期) as of `as_of`
+    (default today), whether or not the nightly sweep has marked it yet."""
     cycle = get_cycle(session, cycle_code)
+    as_of = as_of or today()
+    past_due = and_(Task.state == TaskState.open, Task.due_on < as_of)
     query = (
         select(Task, Unit.name).join(Unit, Unit.id == Task.owner_unit_id)
         .where(Task.cycle_id == cycle.id)
@@ -61,7 +68,12 @@ def list_tasks(*, session: Session, cycle_code: str, unit_id: str | None = None,
         if state not in TaskState.__members__:
             allowed = "、".join(f"{code}（{TASK_STATE.get(code, code)}）" for code in TaskState.__members__)
             raise ValidationFailed(f"未知的任务状态：{state}（可选：{allowed}）", field="state")
-        query = query.where(Task.state == state)
+        if state == TaskState.overdue:
+            query = query.where(or_(Task.state == TaskState.overdue, past_due))
+        elif state == TaskState.open:
+            query = query.where(Task.state == TaskState.open, Task.due_on >= as_of)
+        else:
+            query = query.where(Task.state == state)
     if within:
         query = query.where(Task.period_start <= within, Task.period_end >= within)
     duty_names = task_duty_names(session, cycle.rule_set_id)
@@ -76,6 +88,12 @@ def list_tasks(*, session: Session, cycle_code: str, unit_id: str | None = None,
         query = query.limit(limit)
     return [
         TaskRow(t.id or 0, t.duty_code, duty_names.get(t.duty_code, t.duty_code), t.subject_id, t.owner_unit_id, name, t.period_label,
-                t.period_start, t.period_end, t.due_on, str(t.state), t.done_on)
+                t.period_start, t.period_end, t.due_on, _shown_state(t, as_of), t.done_on)
         for t, name in session.execute(query).all()
     ]
+
+
+def _shown_state(task: Task, as_of: date) -> str:
+    if task.state == TaskState.open and task.due_on < as_of:
+        return str(TaskState.overdue)
+    return str(task.state)
