@@ -84,14 +84,15 @@ class Refused(Exception):
 
     def __init__(self, mark: Any, message: str):
         super().__init__(message)
-        self.line, self.column = (mark.line + 1, mark.column + 1) if mark else (1, 1)
+        self.line: int = mark.line + 1 if mark else 1
+        self.column: int = mark.column + 1 if mark else 1
         self.message = message
 
 
 _INT, _FLOAT = "tag:yaml.org,2002:int", "tag:yaml.org,2002:float"
 
 
-class BoundedComposer(Composer):  # type: ignore[misc]
+class BoundedComposer(Composer):
     """ruamel's composer, counting as it composes: the node tree is never expanded, an
     alias adds the size and height its anchor had when it was composed."""
 
