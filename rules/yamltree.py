@@ -98,6 +98,7 @@ class BoundedComposer(Composer):
 
     def __init__(self, loader: Any = None):
         super().__init__(loader=loader)
+        self.warn_double_anchors = False                # legal YAML (the later one wins); no English warning
         self.nodes = 0                                  # aliases expanded
         self.aliases = 0
         self.open: list[list[int]] = []                 # per open node: [nodes before it, deepest level in it]
@@ -114,6 +115,8 @@ class BoundedComposer(Composer):
         if level > limits.MAX_DEPTH:
             raise Refused(event.start_mark, f"嵌套超过 {limits.MAX_DEPTH} 层上限")
         self._count(1, event)
+        if event.anchor is not None:          # a reused name: *name inside this node is itself
+            self.anchored.pop(event.anchor, None)
         self.open.append([self.nodes - 1, level])
         self._key = index
         node = super().compose_node(parent, index)

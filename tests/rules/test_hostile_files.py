@@ -45,6 +45,10 @@ def test_an_alias_inside_its_own_anchor_is_refused_not_recursed() -> None:
     assert issues_of("a: &a [1, *a]\n") == ["t.yaml:1:11: 别名 *a 引用了包含它自身的锚点（循环引用）"]
 
 
+def test_an_alias_inside_a_reused_anchor_name_is_refused_too() -> None:
+    assert issues_of("a: &x 1\nb: &x [*x]\n") == ["t.yaml:2:8: 别名 *x 引用了包含它自身的锚点（循环引用）"]
+
+
 @pytest.mark.parametrize("text", [
     "x: " + "[" * 100_000 + "]" * 100_000 + "\n",
     "x: " + "{a: " * 100_000 + "1" + "}" * 100_000 + "\n",

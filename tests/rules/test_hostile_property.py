@@ -131,7 +131,7 @@ def test_a_shipped_set_with_an_odd_number_never_accepts_inf_or_nan(path: tuple[A
 
 FRAGMENTS = ["&a", "*a", "<<: *a", "x: &a [*a]", "[" * 80, "{" * 80, "!!int x", "!!binary zz", "\t", ": :",
              "1e309", ".nan", "- ", "? [1, 2]", "：", "\"", "'", "|", ">-", "%YAML 1.1", "---", "...", "#",
-             "a: &b {<<: [*b]}", "9" * 5000, "\x00", "\ufeff", "- - - - - - - - - - -"]
+             "a: &b {<<: [*b]}", "&a [*a]", "9" * 5000, "\x00", "\ufeff", "- - - - - - - - - - -"]
 
 
 @fast(100)
