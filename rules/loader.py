@@ -74,6 +74,9 @@ def load_rule_set_text(text: str, file_name: str) -> LoadedRuleSet:
 
 
 def _load(text: str, *, file_name: str, shown: str) -> LoadedRuleSet:
+    too_large = limits.too_large(len(text.encode("utf-8", "surrogatepass")))
+    if too_large:                                       # before even the IME scan
+        raise RuleSetError([RuleIssue(shown, 1, 1, too_large)])
     ime_issues = ime.check(text, shown)
     tree, issues = parse(text, shown)
     model: RuleSet | None = None

@@ -7,6 +7,7 @@ so a hostile file is refused before anything is built from it."""
 from __future__ import annotations
 
 import math
+import re
 from collections.abc import Container
 from typing import Any
 
@@ -53,6 +54,9 @@ def parse(text: str, file: str) -> tuple[Any, list[RuleIssue]]:
     problem = limits.too_large(len(text.encode("utf-8", "surrogatepass")))
     if problem:
         return None, [RuleIssue(file, 1, 1, problem)]
+    deep = _flow_run(text)
+    if deep:
+        return None, [RuleIssue(file, *deep, f"嵌套超过 {limits.MAX_DEPTH} 层上限")]
     yaml = YAML(typ="rt")
     yaml.allow_duplicate_keys = True     # duplicates are reported below, all of them
     yaml.Composer = BoundedComposer
@@ -73,6 +77,22 @@ def parse(text: str, file: str) -> tuple[Any, list[RuleIssue]]:
     except (YAMLError, ValueError, TypeError, OverflowError):    # a value its !!tag cannot build
         message = "YAML 无法读取：有值与它的 !!标签不符（如 !!binary、!!timestamp）"
         return None, [*_numbers(yaml, file), RuleIssue(file, 1, 1, message)]
+
+
+_FLOW_RUN = re.compile(r"(?:[\[{]\s*){" + str(limits.MAX_DEPTH + 1) + "}")
+
+
+def _flow_run(text: str) -> tuple[int, int] | None:
+    """(line, col) past MAX_DEPTH brackets opened in a row outside comments and quotes.
+    ruamel's scanner looks up to 1024 characters ahead for a possible `[…]: value` key,
+    quadratically: "[[[[…" costs about a second before the composer sees the depth."""
+    for found in _FLOW_RUN.finditer(text):
+        start = text.rfind("\n", 0, found.start()) + 1
+        before = text[start:found.start()]
+        if not any(c in before for c in "#'\""):
+            end = found.start() + len(found.group(0).rstrip()) - 1      # the bracket one too deep
+            return text.count("\n", 0, end) + 1, end - start + 1
+    return None
 
 
 def _numbers(yaml: YAML, file: str) -> list[RuleIssue]:
@@ -175,9 +195,8 @@ def number_problem(text: str, integer: bool) -> str | None:
     """Why a YAML int/float literal is not an acceptable rule-file number, or None."""
     shown = text if len(text) <= 20 else text[:20] + "…"
     digits = text.replace("_", "")
-    bound = _BOUND
     if len(digits) > limits.MAX_NUMBER_CHARS:
-        return f"数字 {shown} 位数过多（{bound}）"
+        return f"数字 {shown} 位数过多（{_BOUND}）"
     try:
         if integer:
             try:
@@ -190,9 +209,9 @@ def number_problem(text: str, integer: bool) -> str | None:
     except ValueError:
         return f"无法识别的数字 {shown}"
     if not math.isfinite(value):
-        return f"数值 {shown} 不是有限的数字（{bound}）"
+        return f"数值 {shown} 不是有限的数字（{_BOUND}）"
     if abs(value) > limits.MAX_NUMBER:
-        return f"数值 {shown} 超出范围（{bound}）"
+        return f"数值 {shown} 超出范围（{_BOUND}）"
     return None
 
 

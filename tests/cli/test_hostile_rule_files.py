@@ -11,7 +11,7 @@ from tests.support.cli import RULES, run
 
 HOSTILE = {
     "bomb.yaml": (billion_laughs(), "bomb.yaml:6:8: 内容超过 100000 个节点上限"),
-    "deep.yaml": ("x: " + "[" * 100_000 + "]" * 100_000 + "\n", "deep.yaml:1:53: 嵌套超过 50 层上限"),
+    "deep.yaml": ("x: " + "[" * 100_000 + "]" * 100_000 + "\n", "deep.yaml:1:54: 嵌套超过 50 层上限"),
     "inf.yaml": (RULES.read_text(encoding="utf-8").replace("deduct: {missed: 5, late: 2}",
                                                           "deduct: {missed: 1e309, late: 2}", 1),
                  "inf.yaml:146:28: missed：数值 1e309 不是有限的数字"),

@@ -59,6 +59,16 @@ def test_deep_nesting_is_refused_at_the_level_past_the_limit(text: str) -> None:
     assert issue.endswith(f"嵌套超过 {limits.MAX_DEPTH} 层上限")
 
 
+def test_a_run_of_brackets_is_refused_at_the_one_too_deep_before_yaml_scans_it() -> None:
+    assert issues_of("x: " + "[ " * 100_000 + "\n") == ["t.yaml:1:104: 嵌套超过 50 层上限"]
+
+
+def test_brackets_in_quoted_text_or_comments_are_only_text() -> None:
+    text = edit("  name: 测试规则                            # 4",
+                "  name: \"" + "[" * 60 + "\"  # " + "{" * 60)
+    assert load_rule_set_text(text, "t.yaml").rule_set.name == "[" * 60
+
+
 def test_an_alias_that_would_nest_too_deep_when_expanded_is_refused() -> None:
     deep = "[" * 30 + "1" + "]" * 30
     text = f"a: &a {deep}\nb: " + "[" * 30 + "*a" + "]" * 30 + "\n"
