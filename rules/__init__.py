@@ -9,6 +9,9 @@ scoring methods and the pure scorer. Shipped rule sets live in rules/sets/.
         (vetoes, designations, quotas and ranks after the individual scores)
     rules.examples.run_examples(loaded) -> list[ExampleResult]
 
+Files are bounded while read (rules/limits.py, rules/README.md): size, depth, nodes,
+aliases, finite numbers.
+
 Pure: no database, no Prefect. Imports `models` for types only.
 """
 from pathlib import Path

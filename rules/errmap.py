@@ -168,6 +168,8 @@ def _value_message(kind: str, ctx: dict[str, Any], value: Any, msg: str) -> str:
     if kind in bounds:
         name, word = bounds[kind]
         return f"应{word} {ctx.get(name)}，实际为 {shown}"
+    if kind == "invalid_key":
+        return "键应为文本（不能用列表或映射作键）"
     if kind == "finite_number":
         return "应为有限的数字"
     if kind == "value_error":

@@ -3,6 +3,7 @@ validated RuleSet with its source, sha256 and clause positions for explanations.
 from __future__ import annotations
 
 import hashlib
+import os
 from dataclasses import dataclass, field
 from functools import cached_property
 from pathlib import Path as FsPath
@@ -11,14 +12,14 @@ from typing import Any
 from pydantic import ValidationError
 
 from dangjian.errors import NotFound
-from rules import checks, ime
+from rules import checks, ime, limits
 from rules.duties import Duty
 from rules.errmap import pydantic_issues
 from rules.issues import RuleIssue, RuleSetError
 from rules.outcomes import checks as outcome_checks
 from rules.schema import RuleSet
 from rules.scoring import Section
-from rules.yamltree import locate, parse, plain
+from rules.yamltree import is_number_issue, locate, parse, plain
 
 __all__ = ["LoadedRuleSet", "RuleIssue", "RuleSetError", "load_rule_set_file", "load_rule_set_text"]
 
@@ -48,9 +49,18 @@ def load_rule_set_file(path: str | FsPath) -> LoadedRuleSet:
     """Issues name the path as given (for editors); `file_name` is its base name."""
     fs_path = FsPath(path)
     try:
-        raw = fs_path.read_bytes()
+        with fs_path.open("rb") as stream:
+            raw = stream.read(limits.MAX_FILE_BYTES + 1)     # never more than the limit into memory
+            size = max(len(raw), os.fstat(stream.fileno()).st_size)
     except FileNotFoundError:
         raise NotFound(f"找不到规则文件 {path}") from None
+    except IsADirectoryError:
+        raise RuleSetError([RuleIssue(str(path), 1, 1, "这是一个目录，不是规则文件")]) from None
+    except PermissionError:
+        raise RuleSetError([RuleIssue(str(path), 1, 1, "没有读取这个文件的权限")]) from None
+    too_large = limits.too_large(size)
+    if too_large:
+        raise RuleSetError([RuleIssue(str(path), 1, 1, too_large)])
     try:
         text = raw.decode("utf-8-sig")
     except UnicodeDecodeError as exc:
@@ -64,6 +74,9 @@ def load_rule_set_text(text: str, file_name: str) -> LoadedRuleSet:
 
 
 def _load(text: str, *, file_name: str, shown: str) -> LoadedRuleSet:
+    too_large = limits.too_large(len(text.encode("utf-8", "surrogatepass")))
+    if too_large:                                       # before even the IME scan
+        raise RuleSetError([RuleIssue(shown, 1, 1, too_large)])
     ime_issues = ime.check(text, shown)
     tree, issues = parse(text, shown)
     model: RuleSet | None = None
@@ -74,7 +87,8 @@ def _load(text: str, *, file_name: str, shown: str) -> LoadedRuleSet:
         try:
             model = RuleSet.model_validate(doc)
         except ValidationError as exc:
-            issues += pydantic_issues(exc, tree, shown, RuleSet)
+            numbers = {(i.line, i.column) for i in issues if is_number_issue(i)}
+            issues += [i for i in pydantic_issues(exc, tree, shown, RuleSet) if (i.line, i.column) not in numbers]
         issues += checks.check(doc, tree, shown, model, text)
         issues += outcome_checks.check(doc, tree, shown, model, text)
     # A full-width character usually breaks its line (or, for YAML syntax, one of the

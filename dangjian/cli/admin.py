@@ -80,7 +80,7 @@ def rules_test(files: Annotated[list[Path], typer.Argument(help="规则集 YAML 
         if not results:
             out.print(f"{path}：没有样例")
     if failures:
-        raise typer.Exit(code=1)
+        raise typer.Exit(code=2)          # a failing example is invalid input (README exit codes)
 
 
 @rules_app.command("load")

@@ -115,9 +115,12 @@ def _source(form: FormData) -> tuple[str, str]:
         upload.file.seek(0)
         if uploads.sniff(head, (uploads.YAML,)) is None:
             raise ValidationFailed(f"“{upload.filename}”不是文本格式的 YAML 规则文件", field="file")
-        raw = upload.file.read(2 * 1024 * 1024 + 1)
-        if len(raw) > 2 * 1024 * 1024:
-            raise ValidationFailed("规则文件超过 2 MB", field="file")
+        from rules import limits
+
+        raw = upload.file.read(limits.MAX_FILE_BYTES + 1)
+        too_large = limits.too_large(max(len(raw), upload.size or 0))
+        if too_large:
+            raise ValidationFailed(f"“{upload.filename}”：{too_large}", field="file")
         try:
             text = raw.decode("utf-8-sig")
         except UnicodeDecodeError:
