@@ -21,6 +21,7 @@ from dangjian.errors import Conflict, Forbidden, NotFound, ValidationFailed
 from dangjian.labels import TASK_STATE, WAIVER_KIND
 from dangjian.services import audit
 from dangjian.services.closing import OPEN_STATES, WAIVED_STATES
+from dangjian.services.cycle_state import require_writable
 from dangjian.services.review import is_above
 from models import Task, TaskState, Unit, Waiver, WaiverEnd, WaiverKind
 
@@ -71,6 +72,7 @@ def waive(*, session: Session, task_id: int, kind: WaiverKind | str, reason: str
             hint = f"（至 {current.expires_on}）" if current else ""
         raise Conflict(f"任务 #{task_id} 当前为“{state}”{hint}，只有待完成或已逾期的任务可以豁免或标为不适用",
                        field="task")
+    require_writable(session, [task.cycle_id], "豁免或标为不适用")
     waiver = Waiver(task_id=task_id, kind=kind, approver=approver.strip(), approving_unit_id=unit.id,
                     reason=reason.strip(), granted_at=now, expires_on=until)
     session.add(waiver)
