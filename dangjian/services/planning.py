@@ -168,9 +168,13 @@ def plan_cycle(*, session: Session, cycle_id: int, as_of: date | None = None,
     # date before that was refused) is planned in full by any plan: only periods already
     # planned are the ones "周期开始后只影响尚未开始的周期" protects.
     unplanned = _unplanned_periods(session, cycle, dates) if cutoff is not None else {}
+    late_day, planned_late = as_of or today(), 0
     for duty in duties:
         future = [(p, due) for p, due in dates[duty.code]
                   if cutoff is None or p.start > cutoff or p.start in unplanned[duty.code]]
+        # Periods started by the day of planning hold no task yet: all of them are new.
+        planned_late += sum(1 for s in owed[duty.code].values() for p, _ in future
+                            if p.start <= late_day and applicability.owes(s, p.end))
         rows = (
             (cycle.id, duty.code, s.kind.value, s.id, s.owner_unit_id,
              period.start, period.end, period.label, due, TaskState.open.value, now)
@@ -185,11 +189,6 @@ def plan_cycle(*, session: Session, cycle_id: int, as_of: date | None = None,
     changed = {"not_applicable": 0, "reassigned": 0, "reopened": 0}
     if held and cutoff is not None:
         changed = _reconcile(session, cycle, cutoff, held, owed, actor, now)
-    late_day = as_of or today()
-    planned_late = session.execute(
-        select(func.count()).select_from(Task).where(
-            Task.cycle_id == cycle.id, Task.period_start <= late_day, Task.updated_at == now)
-    ).scalar_one() if after > before else 0
     if cycle.state == CycleState.draft:
         cycle.state = CycleState.open
         session.add(cycle)

@@ -44,6 +44,7 @@ def waive(*, session: Session, task_id: int, kind: WaiverKind | str, reason: str
     task = session.get(Task, task_id)
     if task is None:
         raise NotFound(f"任务 #{task_id} 不存在", field="task")
+    require_writable(session, [task.cycle_id], "豁免或标为不适用")   # held to the commit
     unit = session.get(Unit, approving_unit) if approving_unit else None
     if unit is None:
         raise NotFound(f"批准单位 {approving_unit or '（未填）'} 不存在", field="unit")
@@ -72,7 +73,6 @@ def waive(*, session: Session, task_id: int, kind: WaiverKind | str, reason: str
             hint = f"（至 {current.expires_on}）" if current else ""
         raise Conflict(f"任务 #{task_id} 当前为“{state}”{hint}，只有待完成或已逾期的任务可以豁免或标为不适用",
                        field="task")
-    require_writable(session, [task.cycle_id], "豁免或标为不适用")
     waiver = Waiver(task_id=task_id, kind=kind, approver=approver.strip(), approving_unit_id=unit.id,
                     reason=reason.strip(), granted_at=now, expires_on=until)
     session.add(waiver)
