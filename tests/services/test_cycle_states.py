@@ -17,7 +17,17 @@ from dangjian.services.scoring import publish_run, score_cycle
 from dangjian.services.scoring_inputs import set_manual_score
 from dangjian.services.waivers import waive
 from dangjian.services.what_if import what_if
-from models import AuditEvent, Completion, Cycle, CycleState, ManualScore, Review, ScoreRun, Task, TaskState
+from models import (
+    AuditEvent,
+    Completion,
+    Cycle,
+    CycleState,
+    ManualScore,
+    Review,
+    ScoreRun,
+    Task,
+    TaskState,
+)
 from tests.services.test_review import REVIEWED, report, review_cycle, submit_lecture, task
 from tests.services.test_scoring_inputs import TARGET
 from tests.support.builders import RULES, at, county, planned_cycle
@@ -62,7 +72,7 @@ def closed_with_a_report(session, c):
 
 def test_a_closed_cycle_refuses_corrections_naming_the_day_it_closed(session):
     c = county(session)
-    cycle, t, completion = closed_with_a_report(session, c)
+    _cycle, _t, completion = closed_with_a_report(session, c)
     before = rows(session)
     with pytest.raises(Conflict) as error:
         correct_completion(session=session, completion_id=completion.id,
