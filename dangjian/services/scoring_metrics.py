@@ -3,6 +3,12 @@
 One GROUP BY over tasks for duty metrics, one query each for declared metric values,
 manual scores and (member rule sets) attendance. Evidence ids only for the buckets that
 cost points (late, missed, excused), so explanation lines can name their tasks.
+
+Everything is as known on the as-of day (Shanghai): tasks nobody had reported by its end
+are bucketed in SQL by the waivers in force that day and their due dates; the reported
+ones (a second query) by the report version in force then and, where reports are reviewed,
+the decision in force then. Metric values and manual scores keep no history: the current
+ones count.
 """
 from __future__ import annotations
 
