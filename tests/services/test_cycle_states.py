@@ -14,7 +14,7 @@ from dangjian.services.planning import plan_cycle
 from dangjian.services.review import accept
 from dangjian.services.rule_sets import register_rule_set
 from dangjian.services.scoring import publish_run, score_cycle
-from dangjian.services.scoring_inputs import set_manual_score
+from dangjian.services.scoring_inputs import MetricEntry, set_manual_score, set_metric_values
 from dangjian.services.waivers import waive
 from dangjian.services.what_if import what_if
 from models import (
@@ -23,6 +23,7 @@ from models import (
     Cycle,
     CycleState,
     ManualScore,
+    MetricValue,
     Review,
     ScoreRun,
     Task,
@@ -126,7 +127,7 @@ def test_a_closed_cycle_refuses_review_decisions(session, tmp_path):
     assert t.duty_code == REVIEWED
 
 
-def test_a_closed_cycle_refuses_manual_scores(session):
+def test_a_closed_cycle_refuses_metric_values_and_manual_scores(session):
     c = county(session)
     cycle = planned_cycle(session, c)
     cycle.rule_set_id = register_rule_set(session=session, path=TARGET, actor="测试").id
@@ -136,7 +137,11 @@ def test_a_closed_cycle_refuses_manual_scores(session):
     with pytest.raises(Conflict, match="已结束.*不能再录入人工评分"):
         set_manual_score(session=session, cycle_code="2026", subject_id="B1", item_code="street_appraisal",
                          points=30, entered_by="街道党工委")
+    with pytest.raises(Conflict, match="已结束.*不能再录入指标值"):
+        set_metric_values(session=session, cycle_code="2026", entries=[MetricEntry("B1", "satisfaction_rate", 96)],
+                          entered_by="街道党工委")
     assert session.execute(select(func.count()).select_from(ManualScore)).scalar_one() == 0
+    assert session.execute(select(func.count()).select_from(MetricValue)).scalar_one() == 0
 
 
 def test_closing_settles_tasks_due_after_the_cycles_end(session):
