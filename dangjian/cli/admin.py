@@ -131,6 +131,23 @@ def cycle_list() -> None:
     out.print(table)
 
 
+@cycle_app.command("reopen")
+def cycle_reopen(
+    code: Annotated[str, typer.Argument(help="周期编码")],
+    reason: Annotated[str, typer.Option("--reason", help="重新打开的原因（记入审计日志）")],
+    by: Annotated[str, typer.Option("--by", help="操作人（区委管理员）")],
+) -> None:
+    """重新打开已结束的周期（管理员操作，记入审计日志）：周期结束时记为未完成的任务恢复为逾期或待完成，
+    可再报送、更正；之后须重新运行 close-cycle。"""
+    from dangjian.services.cycle_state import reopen_cycle
+    from dangjian.services.cycles import get_cycle
+
+    with session_scope() as session:
+        cycle = reopen_cycle(session=session, cycle_id=get_cycle(session, code).id or 0,
+                             reason=reason, actor=by)
+    out.print(f"周期 {cycle.code} 已重新打开（原因：{reason.strip()}）；改动完成后请再次运行 dangjian close-cycle {cycle.code}")
+
+
 def require(value: str | None, field: str) -> str:
     if not value:
         raise ValidationFailed(f"缺少参数 {field}", field=field)

@@ -8,8 +8,9 @@ from rich.table import Table
 from sqlalchemy import select
 
 from dangjian.cli.app import app, channels_app, out, prepare_prefect, run_flow, warnings_app
+from dangjian.clock import today
 from dangjian.db import session_scope
-from dangjian.domain.dates import parse_shanghai_date
+from dangjian.domain.dates import parse_as_of, parse_shanghai_date
 from models import ChannelKind, NotificationStatus
 
 Actor = Annotated[str, typer.Option("--by", help="操作人（记入审计日志）")]
@@ -94,7 +95,7 @@ def chase(
     as_of: Annotated[str | None, typer.Option("--as-of", help="截至日期 YYYY-MM-DD（北京时间），默认今天")] = None,
 ) -> None:
     """运行每日督办流程：标记逾期、发送提醒与督办上报、登记并通知预警（重复运行不会重复发送）。"""
-    day = parse_shanghai_date(as_of, "as-of").isoformat() if as_of else None
+    day = parse_as_of(as_of, today()).isoformat() if as_of else None   # not a future day
     prepare_prefect()
     from flows.chase import chase as chase_flow
 

@@ -10,7 +10,7 @@ import typer
 from dangjian.cli.app import app, out, prepare_prefect, run_flow
 from dangjian.clock import today
 from dangjian.db import session_scope
-from dangjian.domain.dates import parse_shanghai_date
+from dangjian.domain.dates import parse_as_of
 from dangjian.errors import ValidationFailed
 
 AsOf = Annotated[str | None, typer.Option(
@@ -18,15 +18,8 @@ AsOf = Annotated[str | None, typer.Option(
 
 
 def _as_of(text: str | None) -> str | None:
-    """A past or present Shanghai date: a sweep or a score 'as of' the future would mark
-    tasks missed that are not due yet."""
-    if not text:
-        return None
-    day = parse_shanghai_date(text, "--as-of")
-    if day > today():
-        raise ValidationFailed(f"--as-of {day} 晚于今天（{today()}，北京时间）：不能按未来的日期督办或评分",
-                               field="as-of")
-    return day.isoformat()
+    """A past or present Shanghai date (the one shared check: dangjian.domain.dates.parse_as_of)."""
+    return parse_as_of(text, today()).isoformat() if text else None
 
 
 @app.command()
@@ -103,7 +96,7 @@ def _print_what_if(cycle: str, rules: Path, day: str | None) -> None:
 
     from dangjian.services.what_if import what_if
 
-    as_of = date.fromisoformat(day) if day else today()
+    as_of = date.fromisoformat(day) if day else None   # default: the stored version's date
     with session_scope() as session:
         report = what_if(session=session, cycle_code=cycle, draft_path=rules, as_of=as_of)
     table = Table("单位", "现行总分", "草案总分", "变化", "等级", "排名", "称号",

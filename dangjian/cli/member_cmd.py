@@ -12,7 +12,7 @@ from rich.table import Table
 from dangjian.cli.app import members_app, out
 from dangjian.clock import today
 from dangjian.db import session_scope
-from dangjian.domain.dates import parse_shanghai_date
+from dangjian.domain.dates import parse_as_of, parse_shanghai_date
 from dangjian.domain.dues import (
     DUE_STATE_LABEL,
     MODE_LABEL,
@@ -235,7 +235,8 @@ def lapsed(scope: Annotated[str, typer.Argument(help="考核周期编码或组�
     from dangjian.services.lapse import lapse_candidates
 
     with session_scope() as session:
-        report = lapse_candidates(session=session, scope=scope, as_of=_date(as_of, "as-of"), months=months)
+        report = lapse_candidates(session=session, scope=scope, as_of=parse_as_of(as_of, today()) if as_of else today(),
+                                   months=months)
     out.print(f"{report.unit_name}：核查 {report.members_checked} 名党员，{report.first.label}至{report.last.label}",
               highlight=False)
     if not report.flags:

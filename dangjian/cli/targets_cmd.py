@@ -15,7 +15,7 @@ from rich.table import Table
 from dangjian.cli.app import out, targets_app
 from dangjian.clock import today
 from dangjian.db import session_scope
-from dangjian.domain.dates import parse_shanghai_date
+from dangjian.domain.dates import parse_as_of, parse_shanghai_date
 from dangjian.errors import NotFound, ValidationFailed
 
 By = Annotated[str, typer.Option("--by", help="操作人（记入审计日志）")]
@@ -181,7 +181,7 @@ def show_cmd(cycle: Cycle, unit: Annotated[str | None, typer.Option("--unit", he
 
     with session_scope() as session:
         rows = progress_view(session=session, cycle_code=cycle, unit_id=unit,
-                             as_of=_date(as_of, "as-of") if as_of else None)
+                             as_of=parse_as_of(as_of, today()) if as_of else None)
     if not rows:
         out.print(f"考核周期 {cycle} 尚未设定目标")
         return

@@ -30,6 +30,21 @@ def parse_shanghai_date(text: str, field: str) -> date:
     return shanghai_date(instant)
 
 
+def not_future(day: date, today: date, field: str = "--as-of") -> date:
+    """A 截至 date must be past or present: one as of the future would mark tasks overdue or
+    missed that are not due yet, and send notices early. Every command taking --as-of checks
+    with this one function."""
+    if day > today:
+        raise ValidationFailed(f"{field} {day} 晚于今天（{today}，北京时间）：截至日期不能是未来的日期",
+                               field=field.lstrip("-"))
+    return day
+
+
+def parse_as_of(text: str, today: date, field: str = "--as-of") -> date:
+    """A typed 截至 date (see parse_shanghai_date), refused when it lies in the future."""
+    return not_future(parse_shanghai_date(text, field), today, field)
+
+
 def shift_years(day: date, years: int) -> date:
     """The same day `years` later (or earlier, if negative); 29 February becomes 28 February
     in a year without it — the policy the 发展党员 process states too."""

@@ -41,6 +41,7 @@ from dangjian.domain.periods import outside_window, window_problem
 from dangjian.errors import Conflict, DomainError, Forbidden, NotFound, ValidationFailed
 from dangjian.labels import TASK_STATE
 from dangjian.services import audit
+from dangjian.services.cycle_state import READ_ONLY, closed_message, require_writable
 from dangjian.services.rule_sets import get_rule_set, load_stored
 from dangjian.settings import get_settings
 from models import (
@@ -300,6 +301,7 @@ def _plan_close(ctx: ValidationContext, tasks: list[Task], report: Report, actin
     if acting_branch is not None and ctx.session.get(Unit, acting_branch) is None:
         raise NotFound(f"未知的组织：{acting_branch}（--branch 应为本支部的组织编码）", field="branch")
     _check_access(tasks, acting_branch)
+    _check_cycle_open(ctx, tasks, "报送")
     foreign = [f"#{t.id}（{t.duty_code}）" for t in tasks if t.duty_code not in ctx.duties(t.cycle_id)]
     if foreign:   # e.g. 发展党员 "dev:<step>" tasks, closed by recording the milestone
         raise Conflict(f"任务 {'、'.join(foreign)} 不是规则集中的职责，不能报送办结；"
@@ -309,6 +311,15 @@ def _plan_close(ctx: ValidationContext, tasks: list[Task], report: Report, actin
     _check_one_per_duty(ctx, tasks)
     branch = _validate(ctx, tasks, report, now)
     return _Plan(tasks, report, branch, None, any(ctx.duty(t).requires.review for t in tasks))
+
+
+def _check_cycle_open(ctx: ValidationContext, tasks: Sequence[Task], doing: str) -> None:
+    """Early, per item (a bulk call lists it with the others); _write_rows checks again
+    inside the write transaction, where a simultaneous close-cycle cannot slip between."""
+    for cycle_id in sorted({t.cycle_id for t in tasks}):
+        cycle = ctx.session.get(Cycle, cycle_id)
+        if cycle is not None and cycle.state in READ_ONLY:
+            raise Conflict(closed_message(ctx.session, cycle, doing), field="cycle")
 
 
 def _store_evidence(paths: Sequence[Path]) -> list[tuple[str, str, str, int]]:
@@ -403,6 +414,8 @@ def _write_rows(session: Session, ctx: ValidationContext, plans: Sequence[_Plan]
     """Write validated events; set-based inserts, one audit event per task and per completion.
     The caller commits."""
     reported_on = shanghai_date(now)
+    doing = "更正" if all(p.chain for p in plans) else "报送"
+    require_writable(session, {t.cycle_id for p in plans for t in p.tasks}, doing)
     before_states = {t.id or 0: t.state for p in plans for t in p.tasks}
     before_done = {t.id or 0: t.done_on for p in plans for t in p.tasks}
     _claim(session, ctx, plans, reported_on, now)
@@ -552,6 +565,7 @@ def correct_completion(*, session: Session, completion_id: int, report: Report,
     if stuck:
         listed = "、".join(f"#{t.id}（{TASK_STATE.get(t.state, t.state)}）" for t in stuck)
         raise Conflict(f"报送记录 #{completion_id} 的任务 {listed} 当前状态不能更正", field="completion")
+    _check_cycle_open(ctx, tasks, "更正")
     _check_one_per_duty(ctx, tasks)
     branch = _validate(ctx, tasks, report, now)
     plan = _Plan(tasks, report, branch, latest, any(ctx.duty(t).requires.review for t in tasks))

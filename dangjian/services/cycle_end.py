@@ -1,5 +1,12 @@
 """The end of a cycle: what is still not done becomes missed, the cycle closes, and a
-final (unpublished) scoring run records the result for the district to review and publish."""
+final (unpublished) scoring run records the result for the district to review and publish.
+
+The close is the cycle's last deadline: every task still open or overdue becomes missed,
+also one whose due date lies after the close (a yearly duty due after the cycle's end, a
+due date rolled past it by a holiday). Its period belongs to the cycle, and a closed cycle
+takes no more reports (dangjian.services.cycle_state), so leaving it open would leave it
+open for ever. Tasks awaiting review (submitted, returned) keep their state: the final
+run counts them by their due date, and a reopened cycle can still decide them."""
 from __future__ import annotations
 
 from dataclasses import dataclass
@@ -34,7 +41,9 @@ def _already_closed(session: Session, cycle: Cycle) -> CycleEndReport:
 def close_cycle(*, session: Session, cycle_id: int, as_of: date, actor: str = "system") -> CycleEndReport:
     """Close an open cycle whose span has ended (as of a Shanghai date)."""
     serialise(session, f"cycle-end:{cycle_id}")     # a second, simultaneous end finds it closed
-    cycle = session.get(Cycle, cycle_id, populate_existing=True)
+    # FOR UPDATE: a report, review or score holding the cycle FOR SHARE (cycle_state) lands
+    # first; one starting now waits and then finds the cycle closed.
+    cycle = session.get(Cycle, cycle_id, populate_existing=True, with_for_update=True)
     if cycle is None:
         raise NotFound(f"考核周期 #{cycle_id} 不存在")
     if cycle.state == CycleState.closed:
@@ -46,10 +55,9 @@ def close_cycle(*, session: Session, cycle_id: int, as_of: date, actor: str = "s
     if as_of <= cycle.end_on:
         raise Conflict(f"考核周期 {cycle.code} 到 {cycle.end_on} 才结束，不能在 {as_of} 结束")
     sweep_overdue(session=session, cycle_id=cycle_id, as_of=as_of, actor=actor, commit=False)
-    # Only tasks due by now become missed; a task whose due date rolled past the
-    # cycle's end (a holiday) keeps its chance until then.
+    # Everything not done, whatever its due date (see the module docstring).
     missed = session.execute(
-        update(Task).where(Task.cycle_id == cycle_id, Task.state == TaskState.overdue)
+        update(Task).where(Task.cycle_id == cycle_id, Task.state.in_([TaskState.open, TaskState.overdue]))
         .values(state=TaskState.missed, updated_at=utcnow())
     ).rowcount or 0
     cycle.state = CycleState.closed
@@ -59,6 +67,6 @@ def close_cycle(*, session: Session, cycle_id: int, as_of: date, actor: str = "s
     session.flush()
     # One transaction: a cycle is never closed without its final run (a crash in between
     # would leave a closed cycle that a re-run refuses to close again).
-    run = add_score_run(session=session, cycle_id=cycle_id, as_of=as_of, actor=actor)
+    run = add_score_run(session=session, cycle_id=cycle_id, as_of=as_of, actor=actor, closing=True)
     session.commit()
     return CycleEndReport(cycle.code, missed, run.version)

@@ -8,7 +8,10 @@ with one CalendarGap naming the files to add. Rows go in through the bulk path w
 ON CONFLICT DO NOTHING on (cycle, duty, subject, period start): planning twice adds
 nothing.
 
-The first planning of a cycle (state draft) plans every period of its span. Planning
+The first planning of a cycle (state draft) plans every period of its span, also when
+given an `as_of` inside it: periods already started or ended are still owed (the audit
+event counts them as tasks_planned_late). Any planning also fills a period of a duty that
+holds no task at all (never planned). A closed cycle is not planned (cycle_state). Planning
 again (after a roster change: a member moves branch or leaves, a branch gains a
 committee) touches only periods that start after `as_of` (default: today in Shanghai):
 - it adds their tasks for subjects that now owe them;
@@ -40,6 +43,7 @@ from dangjian.domain.periods import Period, due_date, periods_in, years_touched
 from dangjian.errors import NotFound
 from dangjian.services import audit
 from dangjian.services.bulk import insert_ignoring_duplicates
+from dangjian.services.cycle_state import require_writable
 from dangjian.services.rule_sets import get_rule_set, load_stored
 from dangjian.settings import get_settings
 from models import (
@@ -131,6 +135,7 @@ def plan_cycle(*, session: Session, cycle_id: int, as_of: date | None = None,
     """Plan (or re-plan) a cycle's tasks; see the module docstring for what re-planning touches."""
     # Two plans of one cycle at once would both count the other's rows as their own.
     serialise(session, f"plan:{cycle_id}")
+    require_writable(session, [cycle_id], "生成或调整任务")
     cycle = session.get(Cycle, cycle_id, populate_existing=True)   # as the previous plan left it
     if cycle is None:
         raise NotFound(f"考核周期 #{cycle_id} 不存在")
@@ -139,7 +144,9 @@ def plan_cycle(*, session: Session, cycle_id: int, as_of: date | None = None,
         raise NotFound(f"周期 {cycle.code} 的根组织 {cycle.root_unit_id} 不存在")
     duties = load_stored(get_rule_set(session, cycle.rule_set_id)).rule_set.duties
     first = cycle.state == CycleState.draft
-    cutoff = as_of if as_of is not None or first else today()
+    # The first plan plans every period, whatever `as_of` says: periods already started
+    # (or ended) are still owed; their tasks are counted as planned late in the audit.
+    cutoff = None if first else (as_of or today())
     dates = plan_dates_for_all(duties, cycle.start_on, cycle.end_on, work_calendar())
 
     units = unit_facts(session, root)
@@ -157,8 +164,17 @@ def plan_cycle(*, session: Session, cycle_id: int, as_of: date | None = None,
     # Only the rule set's duties are planning's to reconcile: tasks of other duties (发展党员
     # "dev:<step>" from dangjian.services.development) must not become not_applicable here.
     held = {key: groups for key, groups in held.items() if key[0] in owed}
+    # A period no task of a duty was ever planned for (a cycle first planned from a mid-cycle
+    # date before that was refused) is planned in full by any plan: only periods already
+    # planned are the ones "周期开始后只影响尚未开始的周期" protects.
+    unplanned = _unplanned_periods(session, cycle, dates) if cutoff is not None else {}
+    late_day, planned_late = as_of or today(), 0
     for duty in duties:
-        future = [(p, due) for p, due in dates[duty.code] if cutoff is None or p.start > cutoff]
+        future = [(p, due) for p, due in dates[duty.code]
+                  if cutoff is None or p.start > cutoff or p.start in unplanned[duty.code]]
+        # Periods started by the day of planning hold no task yet: all of them are new.
+        planned_late += sum(1 for s in owed[duty.code].values() for p, _ in future
+                            if p.start <= late_day and applicability.owes(s, p.end))
         rows = (
             (cycle.id, duty.code, s.kind.value, s.id, s.owner_unit_id,
              period.start, period.end, period.label, due, TaskState.open.value, now)
@@ -178,10 +194,22 @@ def plan_cycle(*, session: Session, cycle_id: int, as_of: date | None = None,
         session.add(cycle)
     audit.record(session, actor=actor, action="cycle.plan", entity="cycle", entity_id=cycle.id or 0,
                  after={"as_of": cutoff, "tasks_added": after - before, "tasks_total": after,
+                        "tasks_planned_late": planned_late,
                         **{f"tasks_{k}": v for k, v in changed.items()}})
     session.commit()
     return PlanReport(cycle_code=cycle.code, added=after - before, total=after, as_of=cutoff,
                       **changed)
+
+
+def _unplanned_periods(session: Session, cycle: Cycle,
+                       dates: dict[str, list[tuple[Period, date]]]) -> dict[str, set[date]]:
+    """Per duty, the starts of its periods that hold no task at all."""
+    planned: dict[str, set[date]] = defaultdict(set)
+    for duty_code, start in session.execute(
+        select(Task.duty_code, Task.period_start).where(Task.cycle_id == cycle.id).distinct()
+    ):
+        planned[duty_code].add(start)
+    return {code: {p.start for p, _ in periods} - planned[code] for code, periods in dates.items()}
 
 
 @dataclass(frozen=True, slots=True)

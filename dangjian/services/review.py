@@ -24,6 +24,7 @@ from dangjian.errors import Conflict, DomainError, Forbidden, NotFound, Validati
 from dangjian.labels import TASK_STATE
 from dangjian.services import audit
 from dangjian.services.closing import ItemFailure, ValidationContext, judge, raise_bulk
+from dangjian.services.cycle_state import require_writable
 from dangjian.services.cycles import get_cycle
 from models import (
     Completion,
@@ -158,6 +159,7 @@ def _check_item(ctx: ValidationContext, cid: int, loaded: _Loaded, unit: Unit, *
 
 def _decide(session: Session, ctx: ValidationContext, items: Sequence[_Item], decision: ReviewDecision,
             reason: str | None, reviewer: str, unit: Unit, now: datetime) -> list[Review]:
+    require_writable(session, {t.cycle_id for it in items for t in it.tasks}, "审核")
     reviews = [Review(completion_id=it.completion.id or 0, decision=decision, reason=reason,
                       reviewer=reviewer, reviewing_unit_id=unit.id, at=now) for it in items]
     session.add_all(reviews)

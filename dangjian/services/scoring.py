@@ -24,6 +24,7 @@ from dangjian.db import serialise
 from dangjian.errors import NotFound
 from dangjian.services import audit
 from dangjian.services.bulk import insert_ignoring_duplicates
+from dangjian.services.cycle_state import require_planned, require_writable
 from dangjian.services.rule_sets import get_rule_set, load_stored
 from dangjian.services.scoring_metrics import Subject, gather_inputs, scoring_subjects
 from models import Cycle, Scorecard, ScoreLine, ScoreRun, Unit
@@ -77,9 +78,11 @@ def compute_scores(session: Session, cycle: Cycle, loaded: LoadedRuleSet,
 
 
 def _persist(session: Session, cycle: Cycle, rule_set_id: int, as_of: date, publish: bool,
-             scored: list[ScoredSubject]) -> ScoreRun:
+             scored: list[ScoredSubject], closing: bool) -> ScoreRun:
     # Runs of one cycle computed at the same time are numbered one after the other.
     serialise(session, f"score:{cycle.id}")
+    if not closing:    # the close's own final run is the one a closed cycle gets
+        require_writable(session, [cycle.id or 0], "评分")
     last = session.execute(
         select(func.max(ScoreRun.version)).where(ScoreRun.cycle_id == cycle.id)
     ).scalar()
@@ -122,16 +125,18 @@ def score_cycle(*, session: Session, cycle_id: int, as_of: date, publish: bool =
 
 
 def add_score_run(*, session: Session, cycle_id: int, as_of: date, publish: bool = False,
-                  rule_set_id: int | None = None, actor: str = "system") -> ScoreRun:
+                  rule_set_id: int | None = None, actor: str = "system",
+                  closing: bool = False) -> ScoreRun:
     """score_cycle without the commit: for callers whose own change and the run it scores
-    must land together (the cycle's end)."""
+    must land together (the cycle's end, `closing=True`: its final run of a closed cycle)."""
     cycle = session.get(Cycle, cycle_id)
     if cycle is None:
         raise NotFound(f"考核周期 #{cycle_id} 不存在")
+    require_planned(session, cycle)
     rules_id = rule_set_id or cycle.rule_set_id
     loaded = load_stored(get_rule_set(session, rules_id))
     scored = compute_scores(session, cycle, loaded, as_of)
-    run = _persist(session, cycle, rules_id, as_of, publish, scored)
+    run = _persist(session, cycle, rules_id, as_of, publish, scored, closing)
     audit.record(session, actor=actor, action="cycle.score", entity="score_run", entity_id=run.id or 0,
                  after={"cycle": cycle.code, "version": run.version, "as_of": as_of,
                         "subjects": len(scored), "rule_set_id": rules_id, "published": publish})

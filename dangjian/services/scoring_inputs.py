@@ -15,6 +15,7 @@ from sqlmodel import Session
 
 from dangjian.errors import NotFound, ValidationFailed
 from dangjian.services import audit
+from dangjian.services.cycle_state import require_writable
 from dangjian.services.cycles import get_cycle
 from dangjian.services.rule_sets import get_rule_set, load_stored
 from models import Cycle, ManualScore, Member, MetricValue, Unit, utcnow
@@ -79,6 +80,7 @@ def set_metric_values(*, session: Session, cycle_code: str, entries: list[Metric
         problems += _check_metric(loaded, entry, where)
     if problems:
         raise ValidationFailed("指标值未保存：", details=problems)
+    require_writable(session, [cycle.id or 0], "录入指标值")
     for entry in entries:
         code = _canonical(loaded, entry.metric)
         row = session.execute(select(MetricValue).where(
@@ -134,6 +136,7 @@ def set_manual_score(*, session: Session, cycle_code: str, subject_id: str, item
     if not low <= points <= high:
         raise ValidationFailed(f"“{item.name}”的分值 {points:g} 超出规则允许的范围 [{low:g}, {high:g}]",
                                field="points")
+    require_writable(session, [cycle.id or 0], "录入人工评分")
     row = session.execute(select(ManualScore).where(
         ManualScore.cycle_id == cycle.id, ManualScore.subject_id == subject_id,
         ManualScore.item_code == item_code)).scalar_one_or_none()

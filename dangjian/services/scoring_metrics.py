@@ -3,25 +3,37 @@
 One GROUP BY over tasks for duty metrics, one query each for declared metric values,
 manual scores and (member rule sets) attendance. Evidence ids only for the buckets that
 cost points (late, missed, excused), so explanation lines can name their tasks.
+
+Everything is as known on the as-of day (Shanghai): tasks nobody had reported by its end
+are bucketed in SQL by the waivers in force that day and their due dates; the reported
+ones (a second query) by the report version in force then and, where reports are reviewed,
+the decision in force then. Metric values and manual scores keep no history: the current
+ones count.
 """
 from __future__ import annotations
 
 from collections import defaultdict
 from dataclasses import dataclass
-from datetime import date
+from datetime import UTC, date, datetime, time, timedelta
 from typing import Any
 
-from sqlalchemy import and_, case, func, literal, select
+from sqlalchemy import and_, case, func, literal, or_, select
+from sqlalchemy.orm import aliased
 from sqlmodel import Session
 
+from dangjian.clock import SHANGHAI, shanghai_date
+from dangjian.services.closing import judge
 from dangjian.services.scoring_inputs import manual_items
 from models import (
     Attendance,
     Completion,
+    CompletionTask,
     Cycle,
     ManualScore,
     Member,
     MetricValue,
+    Review,
+    ReviewDecision,
     Task,
     TaskState,
     Unit,
@@ -84,40 +96,116 @@ def scoring_subjects(session: Session, root: Unit, loaded: LoadedRuleSet) -> lis
     return [Subject(uid, uid, _street_for(path, streets), name) for uid, name, path in rows]
 
 
-def _bucket(as_of: date) -> Any:
-    """A task's bucket as of a date: work held after `as_of` does not count yet."""
-    held_by_then = Task.done_on <= as_of
+def day_end(as_of: date) -> datetime:
+    """The first instant after the Shanghai day `as_of`: what was known on that day was
+    recorded before it."""
+    return datetime.combine(as_of + timedelta(days=1), time(0), tzinfo=SHANGHAI).astimezone(UTC)
+
+
+def _reported_by(cutoff: datetime) -> Any:
+    """The task has a completion reported before `cutoff`."""
+    return (select(CompletionTask.task_id).join(Completion, Completion.id == CompletionTask.completion_id)
+            .where(CompletionTask.task_id == Task.id, Completion.reported_at < cutoff).exists())
+
+
+def _unreported_bucket(as_of: date, cutoff: datetime) -> Any:
+    """The bucket, as of a day, of a task nobody had reported by then (whatever happened since)."""
+    waived_then = select(Waiver.task_id).where(
+        Waiver.granted_at < cutoff, or_(Waiver.ended_at.is_(None), Waiver.ended_at >= cutoff),
+        Waiver.expires_on >= as_of)     # in force that day: granted, not ended, not lapsed
     return case(
-        (and_(Task.state == TaskState.done, held_by_then), literal("on_time")),
-        (and_(Task.state == TaskState.late, held_by_then), literal("late")),
-        # Excused only while the waiver is in force: one lapsed before as_of counts by due date.
-        (Task.state.in_([TaskState.excused, TaskState.not_applicable])
-         & Task.id.not_in(select(Waiver.task_id).where(Waiver.ended_at.is_(None), Waiver.expires_on < as_of)),
+        (Task.id.in_(waived_then), literal("excused")),
+        # Not applicable by planning (no waiver behind it): never owed.
+        (and_(Task.state == TaskState.not_applicable, Task.id.not_in(select(Waiver.task_id))),
          literal("excused")),
         (Task.state == TaskState.missed, literal("missed")),
-        (Task.due_on < as_of, literal("missed")),      # open, overdue, submitted, returned: not done
+        (Task.due_on < as_of, literal("missed")),
         else_=literal("pending"),
     )
 
 
+def _reported_buckets(session: Session, cycle: Cycle, loaded: LoadedRuleSet, by_member: bool,
+                      as_of: date, cutoff: datetime) -> list[tuple[str, str, str, int]]:
+    """(owner, duty, bucket, task id) of the tasks reported before `cutoff`, judged on the
+    version in force then (a correction made later does not count) and, where reports are
+    reviewed, on the review decision in force then."""
+    key = Task.subject_id if by_member else Task.owner_unit_id
+    rows = session.execute(
+        select(Task.id, key, Task.duty_code, Task.state, Task.due_on, CompletionTask.version,
+               Completion.id, Completion.held_on, Completion.reported_at)
+        .join(CompletionTask, CompletionTask.task_id == Task.id)
+        .join(Completion, Completion.id == CompletionTask.completion_id)
+        .where(Task.cycle_id == cycle.id, Completion.reported_at < cutoff)
+        .order_by(Task.id, CompletionTask.version)
+    ).all()
+    then = {row[0]: row for row in rows}                 # the last version reported by then
+    latest = dict(session.execute(
+        select(CompletionTask.task_id, func.max(CompletionTask.version))
+        .join(Task, Task.id == CompletionTask.task_id).where(Task.cycle_id == cycle.id)
+        .group_by(CompletionTask.task_id)).tuples().all())
+    reviewed_tasks = set(session.execute(
+        select(CompletionTask.task_id).join(Review, Review.completion_id == CompletionTask.completion_id)
+        .join(Task, Task.id == CompletionTask.task_id).where(Task.cycle_id == cycle.id).distinct()
+    ).scalars())
+    decision: dict[int, str] = {}                        # completion → last decision by then
+    for completion_id, value in session.execute(
+        select(Review.completion_id, Review.decision)
+        .join(CompletionTask, CompletionTask.completion_id == Review.completion_id)
+        .join(Task, Task.id == CompletionTask.task_id)
+        .where(Task.cycle_id == cycle.id, Review.at < cutoff).order_by(Review.id)
+    ):
+        decision[completion_id] = str(value)
+    duties = {d.code: d for d in loaded.rule_set.duties}
+    out = []
+    for task_id, owner, duty_code, state, due_on, version, completion_id, held_on, reported_at in then.values():
+        duty = duties.get(duty_code)
+        if duty is None:
+            continue
+        if task_id in reviewed_tasks or state in (TaskState.submitted, TaskState.returned):
+            done = decision.get(completion_id) == ReviewDecision.accepted
+        else:
+            done = state in (TaskState.done, TaskState.late)
+        done = done and held_on <= as_of
+        if done and version == latest.get(task_id) and state in (TaskState.done, TaskState.late):
+            bucket = "on_time" if state == TaskState.done else "late"
+        elif done:      # judged as the report in force then was judged when made
+            verdict = judge(Task(due_on=due_on), held_on, shanghai_date(reported_at), duty)
+            bucket = "on_time" if verdict == TaskState.done else "late"
+        else:
+            bucket = "missed" if state == TaskState.missed or due_on < as_of else "pending"
+        out.append((owner, duty_code, bucket, task_id))
+    return out
+
+
 def _duty_metrics(session: Session, cycle: Cycle, loaded: LoadedRuleSet, ids: list[str],
                   by_member: bool, as_of: date, inputs: Inputs) -> None:
+    """Buckets as known on `as_of`: reports, corrections, reviews and waivers recorded after
+    that Shanghai day do not count."""
     codes = [d.code for d in loaded.rule_set.duties]
     for sid in ids:
         inputs.metrics[sid].update({f"{d}.{b}": 0.0 for d in codes for b in BUCKETS})
+    cutoff = day_end(as_of)
     key = Task.subject_id if by_member else Task.owner_unit_id
-    bucket = _bucket(as_of)
+    bucket = _unreported_bucket(as_of, cutoff)
+    unreported = [Task.cycle_id == cycle.id, ~_reported_by(cutoff)]
+
+    def count(owner: str, duty: str, name: str, n: float) -> None:
+        if owner in inputs.metrics and f"{duty}.owed" in inputs.metrics[owner]:
+            inputs.metrics[owner][f"{duty}.{name}"] += n
+            inputs.metrics[owner][f"{duty}.owed"] += n
+
     for owner, duty, name, n in session.execute(
         select(key, Task.duty_code, bucket.label("bucket"), func.count())
-        .where(Task.cycle_id == cycle.id).group_by(key, Task.duty_code, bucket)
+        .where(*unreported).group_by(key, Task.duty_code, bucket)
     ):
-        if owner in inputs.metrics and f"{duty}.owed" in inputs.metrics[owner]:
-            inputs.metrics[owner][f"{duty}.{name}"] += float(n)
-            inputs.metrics[owner][f"{duty}.owed"] += float(n)
-    for owner, duty, name, task_id in session.execute(
-        select(key, Task.duty_code, bucket, Task.id)
-        .where(Task.cycle_id == cycle.id, bucket.in_(EXPLAINED)).order_by(Task.id)
-    ):
+        count(owner, duty, name, float(n))
+    explained = list(session.execute(
+        select(key, Task.duty_code, bucket, Task.id).where(*unreported, bucket.in_(EXPLAINED))))
+    for owner, duty, name, task_id in _reported_buckets(session, cycle, loaded, by_member, as_of, cutoff):
+        count(owner, duty, name, 1.0)
+        if name in EXPLAINED:
+            explained.append((owner, duty, name, task_id))
+    for owner, duty, name, task_id in sorted(explained, key=lambda row: row[3]):
         if owner in inputs.evidence:
             inputs.evidence[owner].setdefault(f"{duty}.{name}", []).append(task_id)
 
@@ -145,20 +233,25 @@ def _manual(session: Session, cycle: Cycle, loaded: LoadedRuleSet, inputs: Input
                 points=row.points, entered_by=row.entered_by, entered_at=row.entered_at, note=row.note)
 
 
-def _attendance(session: Session, cycle: Cycle, subjects: list[Subject], inputs: Inputs) -> None:
-    """Per member: meetings of their branch in the cycle (expected) and how they attended."""
+def _attendance(session: Session, cycle: Cycle, subjects: list[Subject], inputs: Inputs,
+                cutoff: datetime) -> None:
+    """Per member: meetings of their branch in the cycle (expected) and how they attended,
+    by the version of each report in force before `cutoff`."""
     for s in subjects:
         inputs.metrics[s.subject_id].update({f"attendance.{k}": 0.0 for k in ATTENDANCE})
+    newer = aliased(Completion)
+    in_force = [Completion.held_on.between(cycle.start_on, cycle.end_on), Completion.reported_at < cutoff,
+                ~select(newer.id).where(newer.chain_id == Completion.chain_id, newer.version > Completion.version,
+                                        newer.reported_at < cutoff).exists()]
     held = (select(Completion.unit_id, func.count(func.distinct(Completion.chain_id)))
-            .where(Completion.held_on.between(cycle.start_on, cycle.end_on))
-            .group_by(Completion.unit_id))
+            .where(*in_force).group_by(Completion.unit_id))
     per_branch = dict(session.execute(held).all())
     for s in subjects:
         inputs.metrics[s.subject_id]["attendance.expected"] = float(per_branch.get(s.unit_id, 0))
     for member_id, presence, n in session.execute(
         select(Attendance.member_id, Attendance.presence, func.count())
         .join(Completion, Completion.id == Attendance.completion_id)
-        .where(Completion.held_on.between(cycle.start_on, cycle.end_on))
+        .where(*in_force)
         .group_by(Attendance.member_id, Attendance.presence)
     ):
         if member_id in inputs.metrics:
@@ -173,7 +266,7 @@ def gather_inputs(session: Session, cycle: Cycle, loaded: LoadedRuleSet, subject
     by_member = scores_members(loaded)
     _duty_metrics(session, cycle, loaded, ids, by_member, as_of, inputs)
     if by_member:
-        _attendance(session, cycle, subjects, inputs)
+        _attendance(session, cycle, subjects, inputs, day_end(as_of))
     _declared(session, cycle, loaded, inputs)
     _manual(session, cycle, loaded, inputs)
     return inputs

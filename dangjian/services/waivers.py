@@ -21,6 +21,7 @@ from dangjian.errors import Conflict, Forbidden, NotFound, ValidationFailed
 from dangjian.labels import TASK_STATE, WAIVER_KIND
 from dangjian.services import audit
 from dangjian.services.closing import OPEN_STATES, WAIVED_STATES
+from dangjian.services.cycle_state import require_writable
 from dangjian.services.review import is_above
 from models import Task, TaskState, Unit, Waiver, WaiverEnd, WaiverKind
 
@@ -43,6 +44,7 @@ def waive(*, session: Session, task_id: int, kind: WaiverKind | str, reason: str
     task = session.get(Task, task_id)
     if task is None:
         raise NotFound(f"任务 #{task_id} 不存在", field="task")
+    require_writable(session, [task.cycle_id], "豁免或标为不适用")   # held to the commit
     unit = session.get(Unit, approving_unit) if approving_unit else None
     if unit is None:
         raise NotFound(f"批准单位 {approving_unit or '（未填）'} 不存在", field="unit")

@@ -12,6 +12,8 @@ from pathlib import Path
 from sqlalchemy import select
 from sqlmodel import Session
 
+from dangjian.clock import today
+from dangjian.services.cycle_state import require_planned
 from dangjian.services.cycles import get_cycle
 from dangjian.services.rule_sets import get_rule_set, load_stored
 from dangjian.services.scoring import compute_scores
@@ -59,9 +61,19 @@ def current_rules(session: Session, cycle_id: int, fallback_id: int) -> LoadedRu
     return load_stored(get_rule_set(session, latest or fallback_id))
 
 
-def what_if(*, session: Session, cycle_code: str, draft_path: Path, as_of: date) -> WhatIfReport:
+def stored_as_of(session: Session, cycle_id: int) -> date | None:
+    """The as-of date of the cycle's latest stored run: what the current side shows."""
+    return session.execute(select(ScoreRun.as_of).where(ScoreRun.cycle_id == cycle_id)
+                           .order_by(ScoreRun.version.desc()).limit(1)).scalar()
+
+
+def what_if(*, session: Session, cycle_code: str, draft_path: Path,
+            as_of: date | None = None) -> WhatIfReport:
+    """`as_of` defaults to the latest stored run's date (today when none is stored)."""
     draft = load_rule_set_file(draft_path)
     cycle = get_cycle(session, cycle_code)
+    require_planned(session, cycle)
+    as_of = as_of or stored_as_of(session, cycle.id or 0) or today()
     current = current_rules(session, cycle.id or 0, cycle.rule_set_id)
     before = {s.subject.subject_id: s for s in compute_scores(session, cycle, current, as_of)}
     after = {s.subject.subject_id: s for s in compute_scores(session, cycle, draft, as_of)}

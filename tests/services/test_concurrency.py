@@ -248,3 +248,60 @@ def test_verifying_while_others_write_raises_no_false_alarm(world) -> None:  # t
     outcomes = race(36, work)
     assert outcomes == [True] * 36, outcomes
     assert chain_of(engine).intact
+
+
+def test_reports_racing_the_cycles_end_land_before_it_or_are_refused(world) -> None:  # type: ignore[no-untyped-def]
+    """The closed state is read in each report's own write transaction: no report is
+    written into a cycle after its close, and every report the close let in is scored."""
+    from dangjian.services.cycle_end import close_cycle
+    from models import Cycle
+
+    engine, members, tasks = world
+    with Session(engine) as session:
+        cycle_id = session.execute(select(Cycle.id)).scalar_one()
+    targets = tasks[:6]
+
+    def work(i: int) -> object:
+        with Session(engine, expire_on_commit=False) as session:
+            if i == len(targets):
+                return close_cycle(session=session, cycle_id=cycle_id, as_of=date(2027, 1, 5))
+            t = targets[i]
+            return close_tasks(session=session, task_ids=[t.id or 0], report=report_for(t, members),
+                               acting_branch=t.owner_unit_id, now=at(date(2026, 11, 20)))
+
+    outcomes = race(len(targets) + 1, work)
+    refused = [o for o in outcomes[:-1] if isinstance(o, Conflict)]
+    assert all(isinstance(o, Completion) or "已结束" in str(o) for o in outcomes[:-1]), outcomes
+    with Session(engine) as session:
+        close_seq = session.execute(select(AuditEvent.seq).where(AuditEvent.action == "cycle.close")).scalar_one()
+        report_seqs = session.execute(select(AuditEvent.seq)
+                                      .where(AuditEvent.action == "completion.report")).scalars().all()
+        states = session.execute(select(Task.state).where(Task.id.in_([t.id for t in targets]))).scalars().all()
+    assert all(seq < close_seq for seq in report_seqs)
+    assert len(report_seqs) == len(targets) - len(refused)
+    assert sorted(states).count(TaskState.missed) == len(refused)
+    assert chain_of(engine).intact
+
+
+def test_a_report_checked_before_the_close_and_written_after_it_is_refused(world) -> None:  # type: ignore[no-untyped-def]
+    """The same interleaving without threads: validation saw an open cycle, the close
+    committed, then the write finds the cycle closed and writes nothing."""
+    from dangjian.services.closing import ValidationContext, _load_tasks, _plan_close, _write
+    from dangjian.services.cycle_end import close_cycle
+    from models import Cycle
+
+    engine, members, tasks = world
+    t = tasks[0]
+    with Session(engine) as session:
+        cycle_id = session.execute(select(Cycle.id)).scalar_one()
+    with Session(engine, expire_on_commit=False) as reporter:
+        ctx = ValidationContext(reporter)
+        now = at(date(2026, 11, 20))
+        plan = _plan_close(ctx, _load_tasks(reporter, [t.id or 0]), report_for(t, members), t.owner_unit_id, now)
+        with Session(engine, expire_on_commit=False) as closer:
+            close_cycle(session=closer, cycle_id=cycle_id, as_of=date(2027, 1, 5))
+        with pytest.raises(Conflict, match="已结束"):
+            _write(reporter, ctx, [plan], now, None)
+        reporter.rollback()
+    with Session(engine) as session:
+        assert session.execute(select(func.count()).select_from(Completion)).scalar_one() == 0

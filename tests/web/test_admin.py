@@ -166,3 +166,16 @@ def test_non_admins_cannot_configure(login, session: Session, world: World) -> N
                                             "role": "admin", "unit": "D"}).status_code == 403
     assert _count(session, ScoreRun) == 0
     assert session.execute(select(User).where(User.username == "evil")).first() is None
+
+
+def test_scoring_from_the_web_refuses_a_future_date_and_an_unplanned_cycle(login, session: Session, world: World) -> None:  # type: ignore[no-untyped-def]
+    admin = login("admin")
+    token = csrf_of(admin.get("/admin/cycles").text)
+    future = admin.post("/admin/cycles/2026/score", data={"csrf_token": token, "as_of": "2026-11-25"})
+    assert future.status_code == 422 and "晚于今天（2026-11-24，北京时间）" in future.text
+    admin.post("/admin/cycles", data={"csrf_token": token, "code": "2027", "name": "2027年度考核", "root": "D",
+                                      "rule_set": str(world.cycle.rule_set_id), "start": "2027-01-01",
+                                      "end": "2027-12-31"}, follow_redirects=False)
+    unplanned = admin.post("/admin/cycles/2027/score", data={"csrf_token": token})
+    assert unplanned.status_code == 409 and "尚未生成任务，不能评分" in unplanned.text
+    assert _count(session, ScoreRun) == 0

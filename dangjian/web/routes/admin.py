@@ -14,6 +14,7 @@ from sqlalchemy import func, select
 from sqlmodel import Session
 from starlette.datastructures import FormData, UploadFile
 
+from dangjian.domain.dates import not_future
 from dangjian.errors import DomainError, ValidationFailed
 from dangjian.services import (
     access,
@@ -171,7 +172,8 @@ def rules_check(request: Request, form: FormData = Depends(csrf_form), p: Princi
         cycle = access.cycle_to_configure(db, p, code)
         draft = _draft(text, name)
         try:
-            as_of = parse_day(field(form, "as_of"), "截至日期") if field(form, "as_of") else min(today_of(request), cycle.end_on)
+            as_of = (not_future(parse_day(field(form, "as_of"), "截至日期"), today_of(request), "截至日期")
+                     if field(form, "as_of") else min(today_of(request), cycle.end_on))
             result["what_if"] = what_if(session=db, cycle_code=cycle.code, draft_path=draft, as_of=as_of)
         except DomainError as error:
             result["what_if_error"] = error
@@ -276,7 +278,8 @@ def cycle_score(code: str, request: Request, form: FormData = Depends(csrf_form)
     cycle = access.cycle_to_configure(db, p, code)
 
     def act() -> str:
-        as_of = parse_day(field(form, "as_of"), "截至日期") if field(form, "as_of") else min(today_of(request), cycle.end_on)
+        as_of = (not_future(parse_day(field(form, "as_of"), "截至日期"), today_of(request), "截至日期")
+                     if field(form, "as_of") else min(today_of(request), cycle.end_on))
         run = scoring.score_cycle(session=db, cycle_id=cycle.id or 0, as_of=as_of, publish=False, actor=p.actor)
         return f"{cycle.name}：已生成第 {run.version} 版评分（截至 {as_of}，未发布）"
     return _cycle_action(request, db, p, act)
