@@ -152,16 +152,9 @@ _LIST = re.compile(r"[;；\n]+")
 
 
 def _read_text(path: Path) -> str:
-    if not path.is_file():
-        raise ValidationFailed(f"文件不存在：{path}", field="file")
-    raw = path.read_bytes()
-    try:
-        return raw.decode("utf-8-sig")
-    except UnicodeDecodeError:
-        try:
-            return raw.decode("gb18030")      # Excel in China saves CSV as GBK
-        except UnicodeDecodeError:
-            raise ValidationFailed(f"{path}：无法识别的文件编码，请另存为 UTF-8 CSV", field="file") from None
+    from dangjian.services.text_files import read_text_file
+
+    return read_text_file(path)
 
 
 def read_close_csv(path: Path, default_by: str):

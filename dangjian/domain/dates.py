@@ -1,10 +1,13 @@
 """Reading dates users type: calendar dates are Shanghai dates; instants must carry a zone."""
 from __future__ import annotations
 
+import re
 from datetime import date, datetime
 
 from dangjian.clock import shanghai_date
 from dangjian.errors import ValidationFailed
+
+_DATE_SHAPE = re.compile(r"^\d{4}-\d{2}-\d{2}(?:$|[T ])")
 
 
 def parse_shanghai_date(text: str, field: str) -> date:
@@ -17,6 +20,8 @@ def parse_shanghai_date(text: str, field: str) -> date:
         return date.fromisoformat(raw)
     except ValueError:
         pass
+    if _DATE_SHAPE.match(raw) and not _is_day(raw[:10]):   # well formed, no such day: 2026-02-30
+        raise ValidationFailed(f"{field}：{raw[:10]} 不是有效日期（没有这一天）", field=field)
     try:
         instant = datetime.fromisoformat(raw)
     except ValueError:
@@ -28,6 +33,14 @@ def parse_shanghai_date(text: str, field: str) -> date:
             field=field,
         )
     return shanghai_date(instant)
+
+
+def _is_day(text: str) -> bool:
+    try:
+        date.fromisoformat(text)
+    except ValueError:
+        return False
+    return True
 
 
 def shift_years(day: date, years: int) -> date:
