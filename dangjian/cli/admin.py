@@ -32,9 +32,10 @@ def org_import(
     by: Actor = "区委组织部",
 ) -> None:
     """导入组织机构与党员名册：全部校验通过才写入，任何一行有错则不导入。"""
+    from dangjian.cli.progress import working
     from dangjian.services.org_import import import_org
 
-    with session_scope() as session:
+    with working(f"正在校验并导入 {len(paths)} 个文件…"), session_scope() as session:
         report = import_org(session=session, paths=paths, actor=by)
     out.print(
         f"导入完成：组织 新增 {report.units_added}、更新 {report.units_updated}；"

@@ -213,13 +213,24 @@ def scorecard(
     elif fmt == Format.json:
         text = to_json(doc)
         if output:
-            output.write_text(text, encoding="utf-8")
+            _output_folder(output).write_text(text, encoding="utf-8")
             out.print(f"已写入 {output}")
         else:
             typer.echo(text, nl=False)
     else:
-        target = output or Path(f"scorecard-{cycle}.xlsx")
-        if not target.parent.is_dir():
-            raise ValidationFailed(f"输出目录不存在：{target.parent}", field="output")
-        path = write_xlsx(doc, target, explain=True)
+        path = write_xlsx(doc, _output_folder(output or Path(f"scorecard-{cycle}.xlsx")), explain=True)
         out.print(f"已写入 {path}")
+
+
+def _output_folder(target: Path) -> Path:
+    """The output file's folder is created when missing, as `mkdir -p` would."""
+    if target.is_dir():
+        raise ValidationFailed(f"--output {target} 是文件夹：请给出文件名，如 {target / 'scorecard.json'}",
+                               field="output")
+    try:
+        target.parent.mkdir(parents=True, exist_ok=True)
+    except OSError as error:
+        why = ("路径中已有同名文件" if isinstance(error, FileExistsError | NotADirectoryError)
+               else "没有写权限" if isinstance(error, PermissionError) else f"系统错误 {error.errno}")
+        raise ValidationFailed(f"无法创建输出文件夹 {target.parent}：{why}", field="output") from None
+    return target

@@ -244,10 +244,12 @@ def tasks_close_many(
     partial: Annotated[bool, typer.Option("--partial", help="只写入通过校验的行（默认任何一行有错则全部不写入）")] = False,
 ) -> None:
     """批量办结：每行按单个报送同样校验（佐证材料、法定人数等），默认全部通过才写入。"""
+    from dangjian.cli.progress import note, working
     from dangjian.services.closing import close_many
 
+    note(f"正在读取 {file}…")
     items = read_close_csv(file, by)
-    with session_scope() as session:
+    with working(f"已读取 {len(items)} 行，正在逐行校验并写入…"), session_scope() as session:
         result = close_many(session=session, items=items, acting_branch=branch, actor=by,
                             all_or_nothing=not partial)
         written = [f"#{c.id}" for c in result.completions]
