@@ -6,13 +6,13 @@ from pathlib import Path
 from typing import Annotated
 
 import typer
-from rich.table import Table
 
 from dangjian.cli.app import app, cycle_app, err, org_app, out, rules_app
 from dangjian.db import get_engine, session_scope
 from dangjian.domain.dates import parse_shanghai_date
 from dangjian.errors import ValidationFailed
 from dangjian.labels import CYCLE_STATE
+from dangjian.reports.wrapping import Table
 from dangjian.schema import upgrade_to_head
 from dangjian.settings import get_settings
 

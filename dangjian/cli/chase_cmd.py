@@ -4,13 +4,13 @@ from __future__ import annotations
 from typing import Annotated
 
 import typer
-from rich.table import Table
 from sqlalchemy import select
 
 from dangjian.cli.app import app, channels_app, out, prepare_prefect, run_flow, warnings_app
 from dangjian.cli.progress import known_cycle, note, working
 from dangjian.db import session_scope
 from dangjian.domain.dates import parse_shanghai_date
+from dangjian.reports.wrapping import Table
 from models import ChannelKind, NotificationStatus
 
 Actor = Annotated[str, typer.Option("--by", help="操作人（记入审计日志）")]

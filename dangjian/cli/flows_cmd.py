@@ -150,8 +150,7 @@ def _scored_units(cycle: str, version: int) -> int:
 def _print_what_if(cycle: str, rules: Path, day: str | None) -> None:
     from datetime import date
 
-    from rich.table import Table
-
+    from dangjian.reports.wrapping import Table
     from dangjian.services.what_if import what_if
 
     as_of = date.fromisoformat(day) if day else today()

@@ -9,13 +9,13 @@ from pathlib import Path
 from typing import Annotated
 
 import typer
-from rich.table import Table
 
 from dangjian.cli.app import out, targets_app
 from dangjian.clock import today
 from dangjian.db import session_scope
 from dangjian.domain.dates import parse_shanghai_date
 from dangjian.errors import ValidationFailed
+from dangjian.reports.wrapping import Table
 
 By = Annotated[str, typer.Option("--by", help="操作人（记入审计日志）")]
 Cycle = Annotated[str, typer.Argument(help="考核周期编码")]

@@ -7,7 +7,6 @@ from pathlib import Path
 from typing import Annotated
 
 import typer
-from rich.table import Table
 
 from dangjian.cli.app import err, out, tasks_app
 from dangjian.db import session_scope
@@ -15,6 +14,7 @@ from dangjian.domain.completion import AttendanceEntry
 from dangjian.domain.dates import parse_shanghai_date
 from dangjian.errors import ValidationFailed
 from dangjian.labels import TASK_STATE, WAIVER_KIND
+from dangjian.reports.wrapping import Table
 from models import Presence
 
 Branch = Annotated[str | None, typer.Option(
