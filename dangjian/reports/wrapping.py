@@ -4,7 +4,7 @@ Rich breaks lines only at spaces, so a Chinese sentence is one long "word" that 
 table column cuts with "…" or chops anywhere, even inside `community_branch_basic.yaml:141`
 or "14 名". `Wrapped` text breaks where Chinese may break instead: between Chinese
 characters and at spaces; never inside a run of Latin letters, digits and ASCII signs
-(codes, ids, dates, file:line), not before closing punctuation (，。）…), not after
+(codes, ids, dates, file:line), not before closing punctuation (，。）…/), not after
 opening punctuation (（“), and not between a number and the character after it ("12次",
 "14 名"). Only a run wider than the whole column is folded.
 """
@@ -24,7 +24,7 @@ if TYPE_CHECKING:
 
 _WIDE = "\u2e80-\u303f\u3040-\u9fff\uac00-\ud7af\uf900-\ufaff\ufe30-\ufe4f\uff00-\uffef"
 _ATOM = re.compile(rf"\s+|[{_WIDE}]|[^\s{_WIDE}]+")
-_CLOSING = set("，。、；：？！）》」』】〕〉”’…%％·,.;:?!)]}")
+_CLOSING = set("，。、；：？！）》」』】〕〉”’…%％·,.;:?!)]}/")   # "/" too: 任务编号/task_id
 _OPENING = set("（《「『【〔〈“‘([{")
 _NUMBER = re.compile(r"[+-]?\d[\d.,]*")
 
@@ -32,7 +32,7 @@ _NUMBER = re.compile(r"[+-]?\d[\d.,]*")
 def _glued(before: str, gap: str, after: str) -> bool:
     """May the line not break between atom `before` and atom `after` (with `gap` between)?"""
     if after[0] in _CLOSING or before[-1] in _OPENING:
-        return not gap or len(gap) == 1
+        return not gap
     number_then_unit = _NUMBER.fullmatch(before) and len(after) == 1 and re.match(f"[{_WIDE}]", after)
     return bool(number_then_unit) and gap in ("", " ")
 
@@ -47,10 +47,24 @@ def groups(text: str) -> list[tuple[int, int]]:
             continue
         if pieces and _glued(last, text[pieces[-1][1]:match.start()], atom):
             pieces[-1] = (pieces[-1][0], match.end())
+            if atom.startswith("/"):     # a name with its code, 任务编号/task_id: whole
+                _take_name_before(text, pieces)
         else:   # the first piece keeps any indentation before it
             pieces.append((match.start() if pieces else 0, match.end()))
         last = atom
     return pieces
+
+
+def _take_name_before(text: str, pieces: list[tuple[int, int]], longest: int = 6) -> None:
+    """Join to the last piece the Chinese characters right before it (up to `longest`)."""
+    start, end = pieces[-1]
+    while (len(pieces) > 1 and pieces[-2][1] == start and pieces[-2][1] - pieces[-2][0] == 1
+           and re.match(f"[{_WIDE}]", text[pieces[-2][0]]) and text[pieces[-2][0]] not in _CLOSING
+           and text[pieces[-2][0]] not in _OPENING and longest > 0):
+        pieces.pop()
+        start = pieces[-1][0]
+        pieces[-1] = (start, end)
+        longest -= 1
 
 
 def break_offsets(text: str, width: int) -> list[int]:
