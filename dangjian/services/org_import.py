@@ -262,7 +262,7 @@ def import_org(*, session: Session, paths: Sequence[Path], actor: str) -> Import
     if unreadable:
         missing = all(not Path(path).exists() for path, _, file_problems in read if file_problems)
         error = NotFound if missing else ValidationFailed
-        raise error(f"导入失败：{len(unreadable)} 个文件无法读取，未写入任何数据", field="file",
+        raise error(f"导入失败：{len(unreadable)} 处错误，未写入任何数据", field="file",
                     details=unreadable)
     index = 0
     for _, tables, _ in read:
