@@ -11,6 +11,7 @@ opening punctuation (（“), and not between a number and the character after i
 from __future__ import annotations
 
 import re
+from functools import lru_cache
 from typing import TYPE_CHECKING, Any
 
 from rich.cells import cell_len, chop_cells
@@ -90,6 +91,16 @@ def break_offsets(text: str, width: int) -> list[int]:
     return [o for o in offsets if 0 < o < len(text)]
 
 
+@lru_cache(maxsize=4096)     # a table measures every cell three times; many cells repeat
+def _extent(plain: str) -> tuple[int, int]:
+    """(widest unbreakable piece, widest line) of `plain`, in cells."""
+    lines = plain.splitlines() or [""]
+    widest = max(cell_len(line) for line in lines)
+    smallest = max((cell_len(line[start:end]) for line in lines for start, end in groups(line)),
+                   default=widest)
+    return min(smallest, widest), widest
+
+
 class Wrapped(Text):
     """Text that breaks lines the way Chinese text may be broken (see the module doc)."""
 
@@ -126,11 +137,7 @@ class Wrapped(Text):
         return lines
 
     def __rich_measure__(self, console: Console, options: ConsoleOptions) -> Measurement:
-        lines = self.plain.splitlines() or [""]
-        widest = max(cell_len(line) for line in lines)
-        smallest = max((cell_len(line[start:end]) for line in lines for start, end in groups(line)),
-                       default=widest)
-        return Measurement(min(smallest, widest), widest)
+        return Measurement(*_extent(self.plain))
 
 
 class Table(RichTable):
