@@ -122,29 +122,17 @@ def score(cycle: Annotated[str, typer.Argument(help="考核周期编码")], as_o
 
 
 def _planned_units(reports: dict[str, dict[str, int]]) -> int:
-    """Units that own tasks in the planned cycles (for the progress line)."""
-    from sqlalchemy import func, select
-
-    from dangjian.services.cycles import get_cycle
-    from models import Task
+    from dangjian.services.counts import units_with_tasks
 
     with session_scope() as session:
-        ids = [get_cycle(session, code).id for code in reports]
-        return session.execute(select(func.count(func.distinct(Task.owner_unit_id)))
-                               .where(Task.cycle_id.in_(ids))).scalar_one()
+        return units_with_tasks(session, reports)
 
 
 def _scored_units(cycle: str, version: int) -> int:
-    from sqlalchemy import func, select
-
-    from dangjian.services.cycles import get_cycle
-    from models import Scorecard, ScoreRun
+    from dangjian.services.counts import units_scored
 
     with session_scope() as session:
-        return session.execute(
-            select(func.count()).select_from(Scorecard).join(ScoreRun, ScoreRun.id == Scorecard.run_id)
-            .where(ScoreRun.cycle_id == get_cycle(session, cycle).id, ScoreRun.version == version)
-        ).scalar_one()
+        return units_scored(session, cycle, version)
 
 
 def _print_what_if(cycle: str, rules: Path, day: str | None) -> None:
