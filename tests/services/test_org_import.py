@@ -248,8 +248,8 @@ def test_unreadable_files_are_reported_alone(session: Session, tmp_path: Path) -
     other = write_csv(tmp_path / "other.csv", ["编号", "名称"], [["1", "x"]])
     members = write_csv(tmp_path / "members.csv", MEMBER_COLUMNS, MEMBERS)   # units never read
     assert failure(session, [undecodable, other, tmp_path / "old.xls", members]) == [
-        f"{undecodable}：无法识别的文件编码（既不是 UTF-8 也不是 GBK/GB18030），"
-        "请在 Excel 中另存为“CSV UTF-8（逗号分隔）”",
+        (f"{undecodable}：无法识别的文件编码（既不是 UTF-8 也不是 GBK/GB18030），"
+         "请在 Excel 中另存为“CSV UTF-8（逗号分隔）”"),
         "other.csv 第1行（表头）：认不出文件类型，组织文件应有“组织编码”列，党员文件应有“党员编号”列",
         f"文件不存在：{tmp_path / 'old.xls'}",
     ]
