@@ -1,7 +1,8 @@
 """Help screens at 80 columns: typer puts every help text in a table cell, and rich cuts a
 Chinese sentence there with "…" because it breaks lines only at spaces. Typer builds all
-of them in one function; wrapping its result as `Wrapped` makes them break between
-Chinese characters instead (dangjian/reports/wrapping.py)."""
+of them in one (private) function; wrapping its result as `Wrapped` makes them break
+between Chinese characters instead (dangjian/reports/wrapping.py). Guarded by
+tests/cli/test_output_width.py."""
 from __future__ import annotations
 
 from typing import Any

@@ -154,7 +154,10 @@ class Table(RichTable):
         """Rich narrows the widest columns first, even below their longest unbreakable
         piece (a date becomes "2026-02-…"). When every column's minimum fits, start from
         the minimums and give the spare cells one at a time to the column that would be
-        the tallest, so no column is squeezed to a character per line."""
+        the tallest, so no column is squeezed to a character per line.
+
+        Overrides rich's private width calculation (rich 15); tests/cli/test_output_width.py
+        fails if a rich release changes it."""
         widths = super()._calculate_column_widths(console, options)
         ranges = [self._measure_column(console, options, column) for column in self.columns]
         fitted = [r.minimum for r in ranges]
