@@ -9,8 +9,14 @@ from pathlib import Path
 from dangjian.cli.app import err
 
 
-def note(text: str) -> None:
-    err.print(text, highlight=False, markup=False)
+def note(text: str, prefix: str = "") -> None:
+    """A line on stderr; on a terminal wrapped between words (see Paragraph), piped one line."""
+    if err.is_terminal:
+        from dangjian.reports.wrapping import Paragraph
+
+        err.print(Paragraph(text, prefix), highlight=False)
+    else:
+        err.print(prefix + text, highlight=False, markup=False)
 
 
 @contextmanager

@@ -8,7 +8,7 @@ from typing import Annotated
 
 import typer
 
-from dangjian.cli.app import err, out, tasks_app
+from dangjian.cli.app import out, tasks_app
 from dangjian.db import session_scope
 from dangjian.domain.completion import AttendanceEntry
 from dangjian.domain.dates import parse_shanghai_date
@@ -255,9 +255,9 @@ def tasks_close_many(
         written = [f"#{c.id}" for c in result.completions]
     out.print(f"批量办结完成：写入 {len(written)} 行（报送记录 {'、'.join(written)}）")
     if result.failures:
-        err.print(f"未写入 {len(result.failures)} 行：", highlight=False)
+        note(f"未写入 {len(result.failures)} 行：")
         for failure in result.failures:
-            err.print(f"  - {failure.line()}", highlight=False, markup=False)
+            note(failure.line(), prefix="  - ")
         raise typer.Exit(code=failure.error.exit_code)
 
 

@@ -4,7 +4,7 @@ Rich breaks lines only at spaces, so a Chinese sentence is one long "word" that 
 table column cuts with "…" or chops anywhere, even inside `community_branch_basic.yaml:141`
 or "14 名". `Wrapped` text breaks where Chinese may break instead: between Chinese
 characters and at spaces; never inside a run of Latin letters, digits and ASCII signs
-(codes, ids, dates, file:line), not before closing punctuation (，。）…/), not after
+(codes, ids, dates, file:line), not before closing punctuation (，。）…), not after
 opening punctuation (（“), and not between a number and the character after it ("12次",
 "14 名"). Only a run wider than the whole column is folded.
 """
@@ -25,13 +25,16 @@ if TYPE_CHECKING:
 
 _WIDE = "\u2e80-\u303f\u3040-\u9fff\uac00-\ud7af\uf900-\ufaff\ufe30-\ufe4f\uff00-\uffef"
 _ATOM = re.compile(rf"\s+|[{_WIDE}]|[^\s{_WIDE}]+")
-_CLOSING = set("，。、；：？！）》」』】〕〉”’…%％·,.;:?!)]}/")   # "/" too: 任务编号/task_id
+_CLOSING = set("，。、；：？！）》」』】〕〉”’…%％·,.;:?!)]}")
 _OPENING = set("（《「『【〔〈“‘([{")
 _NUMBER = re.compile(r"[+-]?\d[\d.,]*")
 
 
 def _glued(before: str, gap: str, after: str) -> bool:
     """May the line not break between atom `before` and atom `after` (with `gap` between)?"""
+    if after[0] == "/":     # 任务编号/task_id, but not a path after "："
+        return not gap and len(before) == 1 and bool(re.match(f"[{_WIDE}]", before)) \
+            and before not in _CLOSING
     if after[0] in _CLOSING or before[-1] in _OPENING:
         return not gap
     number_then_unit = _NUMBER.fullmatch(before) and len(after) == 1 and re.match(f"[{_WIDE}]", after)
@@ -177,3 +180,19 @@ class Table(RichTable):
             fitted[tallest] += 1
             spare -= 1
         return fitted
+
+
+class Paragraph:
+    """`text` wrapped to the console's width with a hanging indent under `prefix` ("  - "),
+    even on a console that leaves wrapping to the terminal (soft_wrap), which would cut
+    it at the last column wherever that falls."""
+
+    def __init__(self, text: str, prefix: str = "", style: str = ""):
+        self.text, self.prefix, self.style = text, prefix, style
+
+    def __rich_console__(self, console: Console, options: ConsoleOptions) -> Any:
+        indent = cell_len(self.prefix)
+        lines = Wrapped(self.text, style=self.style).wrap(
+            console, max(options.max_width - indent, 1), overflow="fold", no_wrap=False)
+        for number, line in enumerate(lines):
+            yield Text(self.prefix if number == 0 else " " * indent) + line

@@ -11,7 +11,7 @@ import pytest
 from rich.cells import cell_len
 from rich.console import Console
 
-from dangjian.reports.wrapping import Table, Wrapped
+from dangjian.reports.wrapping import Paragraph, Table, Wrapped
 from tests.support.cli import cli_env, demo_county_with_cycle
 
 DATE = re.compile(r"\b\d{4}-\d{2}-\d{2}\b")
@@ -81,3 +81,13 @@ def test_a_piece_wider_than_the_column_is_folded_as_a_last_resort():
     table.add_row(Wrapped("abcdefghijklmnopqrstuvwxyz"))
     console.print(table)
     assert "".join(console.export_text().split()) == "xabcdefghijklmnopqrstuvwxyz"
+
+
+def test_a_message_on_a_soft_wrapping_console_wraps_under_its_bullet_keeping_paths_whole():
+    console = Console(width=40, soft_wrap=True, record=True)
+    console.print(Paragraph("第3行：实到 14 名，须超过半数（至少 14 名）；佐证材料文件不存在："
+                            "/tmp/x/community_branch_basic.yaml", "  - "))
+    lines = console.export_text().splitlines()
+    assert lines[0].startswith("  - 第3行") and all(line.startswith("    ") for line in lines[1:])
+    assert all(cell_len(line) <= 40 for line in lines)
+    assert "    /tmp/x/community_branch_basic.yaml" in lines and any("14 名" in line for line in lines)
