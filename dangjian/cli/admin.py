@@ -6,13 +6,13 @@ from pathlib import Path
 from typing import Annotated
 
 import typer
-from rich.table import Table
 
 from dangjian.cli.app import app, cycle_app, err, org_app, out, rules_app
 from dangjian.db import get_engine, session_scope
 from dangjian.domain.dates import parse_shanghai_date
 from dangjian.errors import ValidationFailed
 from dangjian.labels import CYCLE_STATE
+from dangjian.reports.wrapping import Table
 from dangjian.schema import upgrade_to_head
 from dangjian.settings import get_settings
 
@@ -32,9 +32,10 @@ def org_import(
     by: Actor = "区委组织部",
 ) -> None:
     """导入组织机构与党员名册：全部校验通过才写入，任何一行有错则不导入。"""
+    from dangjian.cli.progress import working
     from dangjian.services.org_import import import_org
 
-    with session_scope() as session:
+    with working(f"正在校验并导入 {len(paths)} 个文件…"), session_scope() as session:
         report = import_org(session=session, paths=paths, actor=by)
     out.print(
         f"导入完成：组织 新增 {report.units_added}、更新 {report.units_updated}；"

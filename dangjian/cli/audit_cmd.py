@@ -4,12 +4,12 @@ from __future__ import annotations
 from typing import Annotated
 
 import typer
-from rich.table import Table
 
 from dangjian.cli.app import app, err, out
 from dangjian.clock import SHANGHAI
 from dangjian.db import session_scope
 from dangjian.errors import IntegrityBroken
+from dangjian.reports.wrapping import Table
 
 audit_app = typer.Typer(help="审计日志：核验哈希链、查看记录", no_args_is_help=True)
 app.add_typer(audit_app, name="audit")

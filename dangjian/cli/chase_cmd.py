@@ -4,13 +4,14 @@ from __future__ import annotations
 from typing import Annotated
 
 import typer
-from rich.table import Table
 from sqlalchemy import select
 
 from dangjian.cli.app import app, channels_app, out, prepare_prefect, run_flow, warnings_app
+from dangjian.cli.progress import known_cycle, note, working
 from dangjian.clock import today
 from dangjian.db import session_scope
 from dangjian.domain.dates import parse_as_of, parse_shanghai_date
+from dangjian.reports.wrapping import Table
 from models import ChannelKind, NotificationStatus
 
 Actor = Annotated[str, typer.Option("--by", help="操作人（记入审计日志）")]
@@ -96,10 +97,16 @@ def chase(
 ) -> None:
     """运行每日督办流程：标记逾期、发送提醒与督办上报、登记并通知预警（重复运行不会重复发送）。"""
     day = parse_as_of(as_of, today()).isoformat() if as_of else None   # not a future day
-    prepare_prefect()
-    from flows.chase import chase as chase_flow
+    known_cycle(cycle)
+    note(f"正在督办 {cycle} 周期…" if cycle else "正在督办所有进行中的周期…")
+    with working("正在启动流程引擎…"):
+        prepare_prefect()
+        from flows.chase import chase as chase_flow
 
-    for code, r in run_flow(chase_flow, cycle, day).items():
+        results = run_flow(chase_flow, cycle, day)
+    note(f"督办完成：{len(results)} 个周期，新标记逾期 {sum(r['marked_overdue'] for r in results.values())} 条，"
+         f"提醒 {sum(r['digests_sent'] for r in results.values())} 条")
+    for code, r in results.items():
         if r["skipped_non_working_day"]:
             out.print(f"周期 {code}：今天不是工作日，只标记逾期、登记预警，提醒和通知顺延到下一个工作日")
         out.print(

@@ -1,4 +1,6 @@
 """Importing this module registers every command."""
+from dangjian.cli import help_text  # noqa: F401  (help texts wrap at 80 columns)
+
 # isort: off
 # Registration order is the order `dangjian --help` lists the commands in, so these stay
 # in this order rather than sorted.

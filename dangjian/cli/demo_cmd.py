@@ -13,7 +13,10 @@ from dangjian.cli.app import app, out, prepare_prefect
 def demo(directory: Annotated[Path, typer.Option("--dir", help="演示数据目录（每次运行会重建其中的数据库）")]
          = Path("dangjian-demo")) -> None:
     """一条命令跑完一个考核年度：示范县数据、2026 周期、计划、模拟报送、督办、评分、排名。"""
+    from dangjian.cli.progress import note
     from dangjian.demo.run import DemoPaths
+
+    note(f"正在准备演示（{directory}），完整跑完一个考核年度需要一两分钟…")
 
     paths = DemoPaths(directory.resolve())
     prepare_prefect(paths.prefect_home)

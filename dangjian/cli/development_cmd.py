@@ -9,12 +9,12 @@ from datetime import date
 from typing import Annotated, Any
 
 import typer
-from rich.table import Table
 
 from dangjian.cli.app import develop_app, out
 from dangjian.clock import today
 from dangjian.db import session_scope
 from dangjian.domain.dates import parse_shanghai_date
+from dangjian.reports.wrapping import Table
 
 CaseId = Annotated[int, typer.Argument(help="发展党员档案编号（develop open 时给出）")]
 By = Annotated[str, typer.Option("--by", help="登记人（记入审计日志）")]

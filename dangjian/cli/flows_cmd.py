@@ -8,6 +8,7 @@ from typing import Annotated
 import typer
 
 from dangjian.cli.app import app, out, prepare_prefect, run_flow
+from dangjian.cli.progress import input_file, known_cycle, note, working
 from dangjian.clock import today
 from dangjian.db import session_scope
 from dangjian.domain.dates import parse_as_of
@@ -26,11 +27,18 @@ def _as_of(text: str | None) -> str | None:
 def plan(cycle: Annotated[str | None, typer.Argument(help="考核周期编码；省略则重排所有进行中的周期")] = None,
          as_of: AsOf = None) -> None:
     """运行计划流程：为周期生成任务（幂等）；周期已开始时只影响 --as-of（默认今天）之后开始的周期。"""
-    prepare_prefect()
-    from flows.plan_cycle import plan_cycle
+    day = _as_of(as_of)
+    known_cycle(cycle)
+    note(f"正在计划 {cycle} 周期…" if cycle else "正在计划所有进行中的周期…")
+    with working("正在启动流程引擎…"):
+        prepare_prefect()
+        from flows.plan_cycle import plan_cycle
 
-    result = run_flow(plan_cycle, cycle, _as_of(as_of))
-    for code, report in ({cycle: result} if cycle else result).items():
+        result = run_flow(plan_cycle, cycle, day)
+    reports = {cycle: result} if cycle else result
+    note(f"计划完成：{len(reports)} 个周期，{_planned_units(reports)} 个单位，"
+         f"写入任务 {sum(r['added'] for r in reports.values())} 条")
+    for code, report in reports.items():
         out.print(f"周期 {code}：新增任务 {report['added']} 条，共 {report['total']} 条；"
                   f"改为不适用 {report['not_applicable']} 条")
 
@@ -38,10 +46,16 @@ def plan(cycle: Annotated[str | None, typer.Argument(help="考核周期编码；
 @app.command("close-cycle")
 def close_cycle_cmd(cycle: Annotated[str, typer.Argument(help="考核周期编码")], as_of: AsOf = None) -> None:
     """结束考核周期：未完成任务记为未完成，关闭周期并生成最终评分（待发布）。"""
-    prepare_prefect()
-    from flows.close_cycle import close_cycle
+    day = _as_of(as_of)
+    known_cycle(cycle)
+    note(f"正在结束 {cycle} 周期…")
+    with working("正在启动流程引擎…"):
+        prepare_prefect()
+        from flows.close_cycle import close_cycle
 
-    result = run_flow(close_cycle, cycle, _as_of(as_of))[cycle]
+        result = run_flow(close_cycle, cycle, day)[cycle]
+    note(f"已处理：记为未完成 {result['missed']} 条，评分第 {result['score_version']} 版"
+         f"（{_scored_units(cycle, result['score_version'])} 个单位）")
     if result.get("already_closed"):
         out.print(f"周期 {cycle} 此前已结束（未完成 {result['missed']} 条，最新评分为第 {result['score_version']} 版），"
                   "本次未作改动")
@@ -54,10 +68,15 @@ def close_cycle_cmd(cycle: Annotated[str, typer.Argument(help="考核周期编�
 def sweep(cycle: Annotated[str | None, typer.Argument(help="周期编码；省略则所有进行中的周期")] = None,
           as_of: AsOf = None) -> None:
     """运行督办流程：把已过截止日期仍未完成的任务标为逾期。"""
-    prepare_prefect()
-    from flows.sweep_overdue import sweep_overdue
+    day = _as_of(as_of)
+    known_cycle(cycle)
+    note(f"正在督办 {cycle} 周期…" if cycle else "正在督办所有进行中的周期…")
+    with working("正在启动流程引擎…"):
+        prepare_prefect()
+        from flows.sweep_overdue import sweep_overdue
 
-    result = run_flow(sweep_overdue, cycle, _as_of(as_of))
+        result = run_flow(sweep_overdue, cycle, day)
+    note(f"督办完成：{len(result)} 个周期，新标记逾期 {sum(result.values())} 条")
     for code, marked in result.items():
         out.print(f"周期 {code}：新标记逾期 {marked} 条")
 
@@ -70,9 +89,12 @@ def score(cycle: Annotated[str, typer.Argument(help="考核周期编码")], as_o
           by: Annotated[str, typer.Option("--by", help="操作人")] = "区委组织部") -> None:
     """运行评分流程：生成新一版评分表（旧版本保留）；--what-if 只比较草案规则的影响。"""
     day = _as_of(as_of)
-    if what_if:
-        if rules is None:
-            raise typer.BadParameter("--what-if 需要同时给出 --rules 草案文件")
+    if what_if and rules is None:
+        raise typer.BadParameter("--what-if 需要同时给出 --rules 草案文件")
+    if rules is not None:
+        input_file(rules, "rules")
+    known_cycle(cycle)
+    if what_if and rules is not None:
         _print_what_if(cycle, rules, day)
         return
     rule_set_id = None
@@ -81,19 +103,35 @@ def score(cycle: Annotated[str, typer.Argument(help="考核周期编码")], as_o
 
         with session_scope() as session:
             rule_set_id = register_rule_set(session=session, path=rules, actor=by).id
-    prepare_prefect()
-    from flows.score_cycle import score_cycle
+    note(f"正在为 {cycle} 周期评分…")
+    with working("正在启动流程引擎…"):
+        prepare_prefect()
+        from flows.score_cycle import score_cycle
 
-    result = run_flow(score_cycle, cycle, day, publish, rule_set_id)
+        result = run_flow(score_cycle, cycle, day, publish, rule_set_id)
+    note(f"已评分 {_scored_units(cycle, result['version'])} 个单位")
     state = "已发布" if publish else "未发布"
     out.print(f"评分完成：第 {result['version']} 版（{state}）。查看：dangjian scorecard {cycle} --explain")
+
+
+def _planned_units(reports: dict[str, dict[str, int]]) -> int:
+    from dangjian.services.counts import units_with_tasks
+
+    with session_scope() as session:
+        return units_with_tasks(session, reports)
+
+
+def _scored_units(cycle: str, version: int) -> int:
+    from dangjian.services.counts import units_scored
+
+    with session_scope() as session:
+        return units_scored(session, cycle, version)
 
 
 def _print_what_if(cycle: str, rules: Path, day: str | None) -> None:
     from datetime import date
 
-    from rich.table import Table
-
+    from dangjian.reports.wrapping import Table
     from dangjian.services.what_if import what_if
 
     as_of = date.fromisoformat(day) if day else None   # default: the stored version's date
@@ -155,13 +193,24 @@ def scorecard(
     elif fmt == Format.json:
         text = to_json(doc)
         if output:
-            output.write_text(text, encoding="utf-8")
+            _output_folder(output).write_text(text, encoding="utf-8")
             out.print(f"已写入 {output}")
         else:
             typer.echo(text, nl=False)
     else:
-        target = output or Path(f"scorecard-{cycle}.xlsx")
-        if not target.parent.is_dir():
-            raise ValidationFailed(f"输出目录不存在：{target.parent}", field="output")
-        path = write_xlsx(doc, target, explain=True)
+        path = write_xlsx(doc, _output_folder(output or Path(f"scorecard-{cycle}.xlsx")), explain=True)
         out.print(f"已写入 {path}")
+
+
+def _output_folder(target: Path) -> Path:
+    """The output file's folder is created when missing, as `mkdir -p` would."""
+    if target.is_dir():
+        raise ValidationFailed(f"--output {target} 是文件夹：请给出文件名，如 {target / 'scorecard.json'}",
+                               field="output")
+    try:
+        target.parent.mkdir(parents=True, exist_ok=True)
+    except OSError as error:
+        why = ("路径中已有同名文件" if isinstance(error, FileExistsError | NotADirectoryError)
+               else "没有写权限" if isinstance(error, PermissionError) else f"系统错误 {error.errno}")
+        raise ValidationFailed(f"无法创建输出文件夹 {target.parent}：{why}", field="output") from None
+    return target

@@ -7,7 +7,6 @@ from __future__ import annotations
 from typing import Annotated
 
 import typer
-from rich.table import Table
 
 from dangjian.cli.app import members_app, out
 from dangjian.clock import today
@@ -24,6 +23,7 @@ from dangjian.domain.dues import (
     yuan,
 )
 from dangjian.domain.lapse import REASON_LABEL
+from dangjian.reports.wrapping import Table
 
 Member = Annotated[str, typer.Argument(help="党员编号")]
 By = Annotated[str, typer.Option("--by", help="操作人（记入审计日志）")]

@@ -4,12 +4,12 @@ from __future__ import annotations
 from typing import Annotated
 
 import typer
-from rich.table import Table
 
 from dangjian.cli.app import err, out, review_app
 from dangjian.db import session_scope
 from dangjian.errors import ValidationFailed
 from dangjian.labels import REVIEW_DECISION
+from dangjian.reports.wrapping import Table
 
 Unit = Annotated[str, typer.Option("--unit", help="审核单位编码（须为被审核支部的上级组织）")]
 Reviewer = Annotated[str, typer.Option("--by", help="审核人（记入审计日志）")]

@@ -4,19 +4,18 @@ Translates arguments and prints results; every rule lives in dangjian.services.t
 """
 from __future__ import annotations
 
-import csv
 from datetime import date
 from pathlib import Path
 from typing import Annotated
 
 import typer
-from rich.table import Table
 
 from dangjian.cli.app import out, targets_app
 from dangjian.clock import today
 from dangjian.db import session_scope
 from dangjian.domain.dates import parse_as_of, parse_shanghai_date
-from dangjian.errors import NotFound, ValidationFailed
+from dangjian.errors import ValidationFailed
+from dangjian.reports.wrapping import Table
 
 By = Annotated[str, typer.Option("--by", help="操作人（记入审计日志）")]
 Cycle = Annotated[str, typer.Argument(help="考核周期编码")]
@@ -53,13 +52,11 @@ def parse_share(text: str):  # type: ignore[no-untyped-def]
 
 
 def read_share_csv(path: Path):  # type: ignore[no-untyped-def]
-    """CSV with header 单位编码,分解数,负责人[,职务] (UTF-8, BOM allowed)."""
+    """CSV with header 单位编码,分解数,负责人[,职务] (UTF-8 or GBK)."""
     from dangjian.services.targets import Share
+    from dangjian.services.text_files import read_csv_dicts
 
-    if not path.is_file():
-        raise NotFound(f"文件不存在：{path}", field="file")
-    with path.open(encoding="utf-8-sig", newline="") as fh:
-        rows = list(csv.DictReader(fh))
+    rows = read_csv_dicts(path)
     shares, problems = [], []
     for n, row in enumerate(rows, start=2):
         try:

@@ -7,14 +7,14 @@ from pathlib import Path
 from typing import Annotated
 
 import typer
-from rich.table import Table
 
-from dangjian.cli.app import err, out, tasks_app
+from dangjian.cli.app import out, tasks_app
 from dangjian.db import session_scope
 from dangjian.domain.completion import AttendanceEntry
 from dangjian.domain.dates import parse_shanghai_date
 from dangjian.errors import ValidationFailed
 from dangjian.labels import TASK_STATE, WAIVER_KIND
+from dangjian.reports.wrapping import Table
 from models import Presence
 
 Branch = Annotated[str | None, typer.Option(
@@ -152,16 +152,9 @@ _LIST = re.compile(r"[;；\n]+")
 
 
 def _read_text(path: Path) -> str:
-    if not path.is_file():
-        raise ValidationFailed(f"文件不存在：{path}", field="file")
-    raw = path.read_bytes()
-    try:
-        return raw.decode("utf-8-sig")
-    except UnicodeDecodeError:
-        try:
-            return raw.decode("gb18030")      # Excel in China saves CSV as GBK
-        except UnicodeDecodeError:
-            raise ValidationFailed(f"{path}：无法识别的文件编码，请另存为 UTF-8 CSV", field="file") from None
+    from dangjian.services.text_files import read_text_file
+
+    return read_text_file(path)
 
 
 def read_close_csv(path: Path, default_by: str):
@@ -251,18 +244,20 @@ def tasks_close_many(
     partial: Annotated[bool, typer.Option("--partial", help="只写入通过校验的行（默认任何一行有错则全部不写入）")] = False,
 ) -> None:
     """批量办结：每行按单个报送同样校验（佐证材料、法定人数等），默认全部通过才写入。"""
+    from dangjian.cli.progress import note, working
     from dangjian.services.closing import close_many
 
+    note(f"正在读取 {file}…")
     items = read_close_csv(file, by)
-    with session_scope() as session:
+    with working(f"已读取 {len(items)} 行，正在逐行校验并写入…"), session_scope() as session:
         result = close_many(session=session, items=items, acting_branch=branch, actor=by,
                             all_or_nothing=not partial)
         written = [f"#{c.id}" for c in result.completions]
     out.print(f"批量办结完成：写入 {len(written)} 行（报送记录 {'、'.join(written)}）")
     if result.failures:
-        err.print(f"未写入 {len(result.failures)} 行：", highlight=False)
+        note(f"未写入 {len(result.failures)} 行：")
         for failure in result.failures:
-            err.print(f"  - {failure.line()}", highlight=False, markup=False)
+            note(failure.line(), prefix="  - ")
         raise typer.Exit(code=failure.error.exit_code)
 
 

@@ -62,8 +62,7 @@ def users_add(
 @users_app.command("list")
 def users_list() -> None:
     """列出网页账号。"""
-    from rich.table import Table
-
+    from dangjian.reports.wrapping import Table
     from dangjian.services.users import ROLE_LABEL, list_users
 
     table = Table("编号", "用户名", "姓名", "角色", "组织", "状态", "最近登录")

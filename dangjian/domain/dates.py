@@ -1,10 +1,13 @@
 """Reading dates users type: calendar dates are Shanghai dates; instants must carry a zone."""
 from __future__ import annotations
 
+import re
 from datetime import date, datetime
 
 from dangjian.clock import shanghai_date
 from dangjian.errors import ValidationFailed
+
+_DATE_SHAPE = re.compile(r"^\d{4}-\d{2}-\d{2}(?:$|[T ])")
 
 
 def parse_shanghai_date(text: str, field: str) -> date:
@@ -17,6 +20,8 @@ def parse_shanghai_date(text: str, field: str) -> date:
         return date.fromisoformat(raw)
     except ValueError:
         pass
+    if _DATE_SHAPE.match(raw) and not _is_day(raw[:10]):   # well formed, no such day: 2026-02-30
+        raise ValidationFailed(f"{field}：{raw[:10]} 不是有效日期（没有这一天）", field=field)
     try:
         instant = datetime.fromisoformat(raw)
     except ValueError:
@@ -43,6 +48,14 @@ def not_future(day: date, today: date, field: str = "--as-of") -> date:
 def parse_as_of(text: str, today: date, field: str = "--as-of") -> date:
     """A typed 截至 date (see parse_shanghai_date), refused when it lies in the future."""
     return not_future(parse_shanghai_date(text, field), today, field)
+
+
+def _is_day(text: str) -> bool:
+    try:
+        date.fromisoformat(text)
+    except ValueError:
+        return False
+    return True
 
 
 def shift_years(day: date, years: int) -> date:

@@ -8,13 +8,16 @@ from typing import Any
 from rich import box
 from rich.cells import cell_len
 from rich.console import Console
-from rich.table import Table
 from rich.text import Text
 
 from dangjian.reports.formatting import DASH, fmt_designations, fmt_points, fmt_task_ids
 from dangjian.reports.scorecard_doc import canonical, headline
+from dangjian.reports.wrapping import Table, Wrapped
 
 ITEM_WIDTH, TASKS_WIDTH = 16, 9           # 8 Chinese characters; two 3-digit task ids
+# Below this width the rule-file location goes under the reason instead of in a column of
+# its own: "community_branch_basic.yaml:141" alone is 31 cells and must not be split.
+CLAUSE_COLUMN_WIDTH = 120
 GRADE_STYLES = {"优秀": "bold green", "良好": "cyan", "合格": "yellow", "不合格": "bold red"}
 
 
@@ -24,9 +27,10 @@ def render_table(doc: dict[str, Any], *, explain: bool, console: Console) -> Non
     console.print(_rank_table(doc, units))
     if explain:
         widths = _line_widths(units)
+        clause_column = console.width >= CLAUSE_COLUMN_WIDTH
         for unit in units:
             console.print()
-            console.print(_lines_table(unit, widths))
+            console.print(_lines_table(unit, widths, clause_column))
 
 
 def _title(doc: dict[str, Any]) -> Text:
@@ -71,7 +75,7 @@ def _line_widths(units: list[dict[str, Any]]) -> tuple[int, int]:
     return min(max(item, 4), ITEM_WIDTH), min(max(tasks, 4), TASKS_WIDTH)
 
 
-def _lines_table(unit: dict[str, Any], widths: tuple[int, int]) -> Table:
+def _lines_table(unit: dict[str, Any], widths: tuple[int, int], clause_column: bool) -> Table:
     title = Text(f"{_rank(unit.get('rank_overall'))}. ", style="bold")
     title.append(str(unit.get("unit_name", "")), style="bold")
     if unit.get("street_name"):
@@ -80,22 +84,29 @@ def _lines_table(unit: dict[str, Any], widths: tuple[int, int]) -> Table:
     title.append_text(_grade(unit.get("grade")))
     table = Table(title=title, title_justify="left", box=box.SIMPLE_HEAD, expand=True,
                   header_style="bold")
-    table.add_column("条目", width=widths[0], overflow="fold")
+    table.add_column("条目", width=widths[0])
     table.add_column("得分", justify="right", no_wrap=True)
     table.add_column("满分", justify="right", no_wrap=True)
-    table.add_column("说明", ratio=5, overflow="fold")
-    table.add_column("依据", ratio=3, overflow="fold")
-    table.add_column("任务", width=widths[1], overflow="fold")
+    table.add_column("说明" if clause_column else "说明 · 依据", ratio=5)
+    if clause_column:
+        table.add_column("依据", ratio=3)
+    table.add_column("任务", width=widths[1])
     lines = unit.get("lines") or []
     for line in lines:
         points, max_points = line.get("points"), line.get("max_points")
         lost = points is not None and max_points is not None and points < max_points
+        # "file:line 条目路径": the location on a line of its own, the path after it.
+        clause = Text(str(line.get("clause", "")).replace(" ", "\n", 1), style="dim")
+        reason = Wrapped(str(line.get("reason", "")))
+        if not clause_column:
+            reason.append("\n")
+            reason.append_text(clause)
         table.add_row(
             Text(_item(line)),
             Text(fmt_points(points), style="yellow" if lost else ""),
             fmt_points(max_points),
-            Text(str(line.get("reason", ""))),
-            Text(str(line.get("clause", "")).replace(" ", "\n", 1), style="dim"),
+            reason,
+            *([clause] if clause_column else []),
             Text(fmt_task_ids(line.get("task_ids"))),
         )
     if not lines:

@@ -273,7 +273,9 @@ def _validate(ctx: ValidationContext, tasks: Sequence[Task], report: Report, now
         problems += check_group_attendance(
             report.attendance, roster, {g: ctx.unit(g).name for g in sorted(groups)})
     for path in report.evidence:
-        if not Path(path).is_file():
+        if Path(path).is_dir():
+            problems.append(f"佐证材料 {path} 是文件夹，不是文件：请给出文件路径")
+        elif not Path(path).is_file():
             problems.append(f"佐证材料文件不存在：{path}")
     for duty in {duties[t.duty_code].code: duties[t.duty_code] for t in tasks}.values():
         needs = duty.requires

@@ -31,7 +31,7 @@ from sqlalchemy import insert, select, update
 from sqlmodel import Session
 
 from dangjian.domain.dates import shift_years
-from dangjian.errors import ValidationFailed
+from dangjian.errors import NotFound, ValidationFailed
 from dangjian.services import audit
 from dangjian.services.roster_format import (
     AREAS,
@@ -104,9 +104,6 @@ class _Problems:
 
     def add(self, loc: _Loc, column: str | None, message: str) -> None:
         self._items.append((loc.table, loc.row, len(self._items), f"{loc.text(column)}：{message}"))
-
-    def file(self, message: str) -> None:
-        self._items.append((-1, 0, len(self._items), message))
 
     def __len__(self) -> int:
         return len(self._items)
@@ -258,11 +255,17 @@ def import_org(*, session: Session, paths: Sequence[Path], actor: str) -> Import
     unit_rows: list[_UnitRow] = []
     member_rows: list[_MemberRow] = []
     broken_units: set[str] = set()
+    read = [(path, *read_tables(Path(path))) for path in paths]
+    # A file that cannot be read makes every row of the others look wrong (members of
+    # units never read): report the unreadable files alone.
+    unreadable = [message for _, _, file_problems in read for message in file_problems]
+    if unreadable:
+        missing = all(not Path(path).exists() for path, _, file_problems in read if file_problems)
+        error = NotFound if missing else ValidationFailed
+        raise error(f"导入失败：{len(unreadable)} 处错误，未写入任何数据", field="file",
+                    details=unreadable)
     index = 0
-    for path in paths:
-        tables, file_problems = read_tables(Path(path))
-        for message in file_problems:
-            problems.file(message)
+    for _, tables, _ in read:
         for table in tables:
             index += 1
             if table.kind == "unit":

@@ -4,13 +4,11 @@ One place for what a 组织 file and a 党员 file look like, shared by the impo
 service and by the demo generator (scripts/make_demo_roster.py), so both always
 agree on headers and labels.
 
-Files come as CSV (UTF-8, with or without BOM; the header row says which kind it
+Files come as CSV (UTF-8, with or without BOM, or GBK; the header row says which kind it
 is) or as .xlsx workbooks with sheets named 组织机构 and 党员名册.
 """
 from __future__ import annotations
 
-import csv
-import io
 import re
 from collections.abc import Iterator
 from dataclasses import dataclass, field
@@ -18,6 +16,8 @@ from datetime import date, datetime
 from pathlib import Path
 from typing import Any
 
+from dangjian.errors import DomainError
+from dangjian.services.text_files import check_input_file, read_csv_rows
 from models import Area, Gender, MemberCategory, MemberStatus, UnitKind
 
 UNIT_SHEET = "组织机构"
@@ -177,8 +177,10 @@ class Table:
 def read_tables(path: Path) -> tuple[list[Table], list[str]]:
     """Tables in a file and file-level problems (unreadable, unknown kind)."""
     suffix = path.suffix.lower()
-    if not path.is_file():
-        return [], [f"{path.name}：文件不存在"]
+    try:
+        check_input_file(path)
+    except DomainError as error:
+        return [], [error.message]
     if suffix == ".csv":
         return _read_csv(path)
     if suffix in (".xlsx", ".xlsm"):
@@ -211,10 +213,9 @@ def _table(label: str, kind: str, header_row: int, header_cells: tuple[Any, ...]
 
 def _read_csv(path: Path) -> tuple[list[Table], list[str]]:
     try:
-        text = path.read_text(encoding="utf-8-sig")
-    except UnicodeDecodeError:
-        return [], [f"{path.name}：文件不是 UTF-8 编码（可能是 GBK），请在 Excel 中另存为“CSV UTF-8（逗号分隔）”"]
-    rows = list(csv.reader(io.StringIO(text, newline="")))
+        rows = read_csv_rows(path)
+    except DomainError as error:
+        return [], [error.message]
     numbered = [(i, tuple(r)) for i, r in enumerate(rows, start=1)]
     while numbered and all(c.strip() == "" for c in numbered[0][1]):
         numbered.pop(0)

@@ -5,7 +5,7 @@ metric or item lists the ones that exist; a value outside the declared range is 
 """
 from __future__ import annotations
 
-import csv
+import math
 from dataclasses import dataclass
 from pathlib import Path
 from typing import Any
@@ -18,6 +18,7 @@ from dangjian.services import audit
 from dangjian.services.cycle_state import require_writable
 from dangjian.services.cycles import get_cycle
 from dangjian.services.rule_sets import get_rule_set, load_stored
+from dangjian.services.text_files import read_csv_dicts
 from models import Cycle, ManualScore, Member, MetricValue, Unit, utcnow
 from rules.loader import LoadedRuleSet
 
@@ -56,8 +57,28 @@ def _check_metric(loaded: LoadedRuleSet, entry: MetricEntry, where: str) -> list
         return [f"{where}未知的指标 {entry.metric}；规则集 {loaded.file_name} 声明的指标：{known}"]
     low, high = getattr(spec, "min", None), getattr(spec, "max", None)
     if (low is not None and entry.value < low) or (high is not None and entry.value > high):
-        return [f"{where}指标 {spec.name} 的值 {entry.value:g} 超出范围 [{low}, {high}]"]
+        return [f"{where}指标 {spec.name} 的值 {shown_number(entry.value)} 超出范围（{shown_range(low, high)}）"]
     return []
+
+
+def shown_number(value: float) -> str:
+    """A number as a user reads it: 95, 3.5, never Python's inf/nan."""
+    if math.isnan(value):
+        return "（不是数字）"
+    if math.isinf(value):
+        return "无穷大" if value > 0 else "负无穷大"
+    return f"{value:g}"
+
+
+def shown_range(low: float | None, high: float | None) -> str:
+    """[0, None] as "0 及以上", [0, 100] as "0–100"."""
+    if low is not None and high is not None:
+        return f"{shown_number(low)}–{shown_number(high)}"
+    if low is not None:
+        return f"{shown_number(low)} 及以上"
+    if high is not None:
+        return f"{shown_number(high)} 及以下"
+    return "不限"
 
 
 def _canonical(loaded: LoadedRuleSet, metric: str) -> str:
@@ -101,11 +122,8 @@ def set_metric_values(*, session: Session, cycle_code: str, entries: list[Metric
 
 
 def read_metric_csv(path: Path) -> list[MetricEntry]:
-    """CSV with header 对象编码,指标,值[,说明] (UTF-8, BOM allowed)."""
-    if not path.is_file():
-        raise NotFound(f"文件不存在：{path}", field="file")
-    with path.open(encoding="utf-8-sig", newline="") as fh:
-        rows = list(csv.DictReader(fh))
+    """CSV with header 对象编码,指标,值[,说明] (UTF-8 or GBK)."""
+    rows = read_csv_dicts(path)
     problems, entries = [], []
     for n, row in enumerate(rows, start=2):
         try:
@@ -134,7 +152,7 @@ def set_manual_score(*, session: Session, cycle_code: str, subject_id: str, item
         raise NotFound(f"未知的组织或党员：{subject_id}", field="subject")
     low, high = item.range
     if not low <= points <= high:
-        raise ValidationFailed(f"“{item.name}”的分值 {points:g} 超出规则允许的范围 [{low:g}, {high:g}]",
+        raise ValidationFailed(f"“{item.name}”的分值 {shown_number(points)} 超出规则允许的范围（{shown_range(low, high)}）",
                                field="points")
     require_writable(session, [cycle.id or 0], "录入人工评分")
     row = session.execute(select(ManualScore).where(

@@ -36,6 +36,7 @@ from sqlmodel import Session
 
 from dangjian.clock import today as shanghai_today
 from dangjian.errors import Conflict, DomainError, NotFound, ValidationFailed
+from dangjian.labels import CYCLE_STATE, TASK_STATE
 from dangjian.services import audit
 from dangjian.services.bulk import insert_ignoring_duplicates
 from dangjian.services.cycles import get_cycle
@@ -81,7 +82,7 @@ def _named(unit: Unit) -> str:
 def _writable_cycle(session: Session, cycle_code: str) -> Cycle:
     cycle = get_cycle(session, cycle_code)
     if cycle.state not in (CycleState.draft, CycleState.open):
-        raise Conflict(f"考核周期 {cycle.code} 已结束（{cycle.state}），目标、责任书和进度不能再修改",
+        raise Conflict(f"考核周期 {cycle.code} 已结束（{CYCLE_STATE.get(cycle.state, cycle.state)}），目标、责任书和进度不能再修改",
                        field="cycle")
     return cycle
 
@@ -423,7 +424,7 @@ def sign_letter(*, session: Session, cycle_code: str, unit_id: str, signed_on: d
     if signed is not None:
         raise Conflict(f"{_named(unit)} 的目标责任书已于 {signed.signed_on} 由 {signed.signed_by} 签订", field="unit")
     if task.state not in SIGNABLE:
-        raise Conflict(f"{_named(unit)} 的目标责任书任务 #{task.id} 当前状态为 {task.state}，不能签订", field="unit")
+        raise Conflict(f"{_named(unit)} 的目标责任书任务 #{task.id} 当前状态为“{TASK_STATE.get(task.state, task.state)}”，不能签订", field="unit")
     today = today or shanghai_today()
     problems = []
     if not signed_by.strip():
@@ -434,7 +435,9 @@ def sign_letter(*, session: Session, cycle_code: str, unit_id: str, signed_on: d
         problems.append(f"签订日期 {signed_on} 晚于今天（{today}）")
     if signed_on < task.period_start:
         problems.append(f"签订日期 {signed_on} 早于责任书下达日期（{task.period_start}）")
-    if evidence is not None and not Path(evidence).is_file():
+    if evidence is not None and Path(evidence).is_dir():
+        problems.append(f"佐证材料 {evidence} 是文件夹，不是文件：请给出文件路径")
+    elif evidence is not None and not Path(evidence).is_file():
         problems.append(f"佐证材料文件不存在：{evidence}")
     if note and len(note) > 300:
         problems.append("说明不超过300字")

@@ -242,15 +242,25 @@ def test_a_bad_members_file_keeps_a_good_units_file_out_too(
     assert session.get(Unit, "D1") is None
 
 
-def test_unreadable_files_are_reported(session: Session, tmp_path: Path) -> None:
-    gbk = tmp_path / "gbk.csv"
-    gbk.write_bytes(",".join(UNIT_COLUMNS).encode("gbk"))
+def test_unreadable_files_are_reported_alone(session: Session, tmp_path: Path) -> None:
+    undecodable = tmp_path / "utf16.csv"
+    undecodable.write_bytes(b"\xff\xfe\x00\xd8")
     other = write_csv(tmp_path / "other.csv", ["编号", "名称"], [["1", "x"]])
-    assert failure(session, [gbk, other, tmp_path / "old.xls"]) == [
-        "gbk.csv：文件不是 UTF-8 编码（可能是 GBK），请在 Excel 中另存为“CSV UTF-8（逗号分隔）”",
+    members = write_csv(tmp_path / "members.csv", MEMBER_COLUMNS, MEMBERS)   # units never read
+    assert failure(session, [undecodable, other, tmp_path / "old.xls", members]) == [
+        (f"{undecodable}：无法识别的文件编码（既不是 UTF-8 也不是 GBK/GB18030），"
+         "请在 Excel 中另存为“CSV UTF-8（逗号分隔）”"),
         "other.csv 第1行（表头）：认不出文件类型，组织文件应有“组织编码”列，党员文件应有“党员编号”列",
-        "old.xls：文件不存在",
+        f"文件不存在：{tmp_path / 'old.xls'}",
     ]
+
+
+def test_a_gbk_file_from_excel_imports(session: Session, tmp_path: Path) -> None:
+    units = write_csv(tmp_path / "units.csv", UNIT_COLUMNS, UNITS, bom=False)
+    units.write_bytes(units.read_text(encoding="utf-8").encode("gbk"))
+    members = write_csv(tmp_path / "members.csv", MEMBER_COLUMNS, MEMBERS)
+    report = import_org(session=session, paths=[units, members], actor="测试")
+    assert (report.units_added, report.members_added) == (7, 4)
 
 
 def test_csv_without_bom_and_files_in_any_order_import(session: Session, tmp_path: Path) -> None:

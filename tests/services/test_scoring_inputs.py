@@ -70,7 +70,7 @@ def test_a_manual_score_outside_the_items_range_is_refused(session, target_cycle
     with pytest.raises(ValidationFailed) as error:
         set_manual_score(session=session, cycle_code="2026", subject_id="B1", item_code="street_appraisal",
                          points=45, entered_by="街道党工委")
-    assert "[0, 40]" in str(error.value)
+    assert "超出规则允许的范围（0–40）" in str(error.value)
     assert session.execute(select(func.count()).select_from(ManualScore)).scalar_one() == 0
 
 

@@ -367,5 +367,5 @@ def test_feeding_a_value_outside_the_metrics_range_writes_nothing(session, c):
     before = snapshot(session)
     with pytest.raises(ValidationFailed) as error:
         feed_metrics(session=session, cycle_code="2026", actor=BY)
-    assert "超出范围 [0.0, 1.0]" in str(error.value)
+    assert "超出范围（0–1）" in str(error.value)
     assert snapshot(session) == before

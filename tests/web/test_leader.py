@@ -114,7 +114,7 @@ def test_overview_figures_link_to_their_lists(login, session: Session, world: Wo
     rows = list(load_workbook(io.BytesIO(xlsx.content)).active.iter_rows(min_row=3, values_only=True))
     assert ("党员", 16) == rows[[r[0] for r in rows].index("党员")][:2]
     bad = leader.get("/overview?as_of=2026-13-45")
-    assert bad.status_code == 422 and "无法识别的日期" in bad.text
+    assert bad.status_code == 422 and "2026-13-45 不是有效日期" in bad.text
 
 
 def test_no_scores_yet_is_a_plain_message(login, world: World) -> None:  # type: ignore[no-untyped-def]
