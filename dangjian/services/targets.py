@@ -661,7 +661,7 @@ class _TargetTree:
 class FeedReport:
     written: list[tuple[str, str, float]]      # (unit, metric, value)
     unreported: list[tuple[str, str]]          # (target code, unit) allocated but never reported
-    not_scored: list[str]                      # units written that the cycle's rules do not score
+    not_scored: list[str]                      # units skipped: the cycle's rules do not score them
     skipped_targets: list[str]                 # targets that name no metric
 
 
@@ -697,8 +697,10 @@ def feed_metrics(*, session: Session, cycle_code: str, actor: str) -> FeedReport
                                    f"目标“{t.name}”（{t.code}）进度，{p.reported_on} {p.reported_by} 报送"))
     loaded = load_stored(get_rule_set(session, cycle.rule_set_id))
     scored = {s.subject_id for s in scoring_subjects(session, _root(session, cycle), loaded)}
-    report = FeedReport([(e.subject_id, e.metric, e.value) for e in entries], unreported,
-                        sorted({e.subject_id for e in entries} - scored),
+    # Units the rules do not score get no metric value (set_metric_values refuses them).
+    not_scored = sorted({e.subject_id for e in entries} - scored)
+    entries = [e for e in entries if e.subject_id in scored]
+    report = FeedReport([(e.subject_id, e.metric, e.value) for e in entries], unreported, not_scored,
                         [t.code for t in targets if not t.metric])
     if not entries:
         return report

@@ -363,11 +363,13 @@ def test_feeding_a_value_outside_the_metrics_range_writes_nothing(session, c):
                  shares=[Share("S", 2, "王镇")])
     split_target(session=session, cycle_code="2026", target_code="roster", from_unit="S", actor=BY,
                  shares=[Share("C1", 2, "张东")])
-    report(session, "C1", 2, date(2026, 6, 1), target="roster")
+    split_target(session=session, cycle_code="2026", target_code="roster", from_unit="C1", actor=BY,
+                 shares=[Share("B1", 2, "张东")])
+    report(session, "B1", 2, date(2026, 6, 1), target="roster")
     before = snapshot(session)
     with pytest.raises(ValidationFailed) as error:
         feed_metrics(session=session, cycle_code="2026", actor=BY)
-    assert "超出范围 [0.0, 1.0]" in str(error.value)
+    assert "B1 的指标 党员名册齐全 的值 2 超出范围 [0, 1]" in str(error.value)
     assert snapshot(session) == before
 
 
