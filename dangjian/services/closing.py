@@ -41,6 +41,7 @@ from dangjian.domain.periods import outside_window, window_problem
 from dangjian.errors import Conflict, DomainError, Forbidden, NotFound, ValidationFailed
 from dangjian.labels import TASK_STATE
 from dangjian.services import audit
+from dangjian.services.evidence import path_problems
 from dangjian.services.rule_sets import get_rule_set, load_stored
 from dangjian.settings import get_settings
 from models import (
@@ -271,9 +272,7 @@ def _validate(ctx: ValidationContext, tasks: Sequence[Task], report: Report, now
     if groups and all(t.subject_id in groups for t in tasks):
         problems += check_group_attendance(
             report.attendance, roster, {g: ctx.unit(g).name for g in sorted(groups)})
-    for path in report.evidence:
-        if not Path(path).is_file():
-            problems.append(f"佐证材料文件不存在：{path}")
+    problems += path_problems(report.evidence)       # same checks as a web upload
     for duty in {duties[t.duty_code].code: duties[t.duty_code] for t in tasks}.values():
         needs = duty.requires
         problems += window_problem(duty.name, duty.frequency, report.held_on)

@@ -411,6 +411,7 @@ def sign_letter(*, session: Session, cycle_code: str, unit_id: str, signed_on: d
                 today: date | None = None) -> LetterSigning:
     """Record that the unit signed its 目标责任书; closes the letter task (done or late)."""
     from dangjian.services.closing import _store_evidence  # the one evidence store
+    from dangjian.services.evidence import path_problems
 
     cycle = _writable_cycle(session, cycle_code)
     unit = _unit(session, unit_id)
@@ -434,8 +435,8 @@ def sign_letter(*, session: Session, cycle_code: str, unit_id: str, signed_on: d
         problems.append(f"签订日期 {signed_on} 晚于今天（{today}）")
     if signed_on < task.period_start:
         problems.append(f"签订日期 {signed_on} 早于责任书下达日期（{task.period_start}）")
-    if evidence is not None and not Path(evidence).is_file():
-        problems.append(f"佐证材料文件不存在：{evidence}")
+    if evidence is not None:
+        problems += path_problems([evidence])
     if note and len(note) > 300:
         problems.append("说明不超过300字")
     if problems:
