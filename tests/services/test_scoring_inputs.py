@@ -12,7 +12,7 @@ from dangjian.services.scoring_inputs import MetricEntry, set_manual_score, set_
 from dangjian.services.what_if import what_if
 from models import ManualScore, MetricValue, Scorecard, ScoreLine, ScoreRun
 from rules.loader import RuleSetError
-from rules.scorer import MissingMetric
+from rules.metrics import MissingInputs
 from tests.support.builders import RULES, county, planned_cycle
 
 SETS = RULES.parent
@@ -74,11 +74,18 @@ def test_a_manual_score_outside_the_items_range_is_refused(session, target_cycle
     assert session.execute(select(func.count()).select_from(ManualScore)).scalar_one() == 0
 
 
-def test_scoring_without_an_entered_metric_names_the_metric_and_the_unit(session, target_cycle):
+def test_scoring_without_entered_metrics_names_every_missing_metric_and_manual_score_at_once(
+        session, target_cycle):
     _, cycle = target_cycle
-    with pytest.raises(MissingMetric) as error:
+    enter_all(session, ["B1"])
+    set_metric_values(session=session, cycle_code="2026", entered_by="组织科",
+                      entries=[MetricEntry("B2", k, v) for k, v in FULL_DATA.items() if k != "dues_rate"])
+    with pytest.raises(MissingInputs) as error:
         score_cycle(session=session, cycle_id=cycle.id, as_of=date(2027, 1, 4))
-    assert "B1" in str(error.value) or "B2" in str(error.value)
+    details = error.value.details
+    assert "1 个考核对象缺少评分所需的数据，共 2 项" in error.value.message
+    assert any("单位 B2 缺少指标 dues_rate" in d for d in details)
+    assert any("单位 B2 的评分条目 street_appraisal" in d and "尚未录入人工评分" in d for d in details)
     assert session.execute(select(func.count()).select_from(ScoreRun)).scalar_one() == 0
 
 
