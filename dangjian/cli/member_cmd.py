@@ -44,7 +44,8 @@ def _statement_total(st) -> str:  # type: ignore[no-untyped-def]
     line never claims 欠交 0.00 while such a month is unpaid (`members lapsed` counts it)."""
     if not st.unknown:
         return f"合计：应交 {yuan(st.owed)}，已交 {yuan(st.paid)}，欠交 {yuan(st.outstanding)}"
-    line = f"合计：已登记基数的月份应交 {yuan(st.owed)}，已交 {yuan(st.paid)}"
+    known = len(st.unknown) < len(st.months)
+    line = "合计：" + (f"已登记基数的月份应交 {yuan(st.owed)}，" if known else "") + f"已交 {yuan(st.paid)}"
     if st.outstanding > 0:
         line += f"，欠交 {yuan(st.outstanding)}"
     line += f"；{join_months(st.unknown)} 未登记计算基数，应交金额不明"
