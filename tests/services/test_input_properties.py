@@ -18,8 +18,8 @@ from dangjian.domain.completion import AttendanceEntry
 from dangjian.errors import DomainError
 from dangjian.services.closing import Report, close_tasks
 from dangjian.services.org_import import import_org
-from dangjian.services.rule_sets import register_rule_set
 from dangjian.services.roster_format import MEMBER_COLUMNS, UNIT_COLUMNS
+from dangjian.services.rule_sets import register_rule_set
 from dangjian.services.scoring_inputs import import_metric_csv
 from models import Presence, Task
 from tests.services.test_org_import import MEMBERS, UNITS
