@@ -49,12 +49,16 @@ def number_problem(value: float, *, unit: str | None = None, low: float | None =
     if not isinstance(value, (int, float)) or isinstance(value, bool) or not math.isfinite(value):
         return f"“{value}”不是有限的数字"
     if abs(value) > LARGEST:
-        return f"{value:g} 超出可录入的数值范围（绝对值不超过 {LARGEST:g}）"
+        return f"{_g(value)} 超出可录入的数值范围（绝对值不超过 10 的 15 次方）"
     if (low is not None and value < low) or (high is not None and value > high):
-        return f"{value:g} 超出范围 [{'' if low is None else f'{low:g}'}, {'' if high is None else f'{high:g}'}]"
+        return f"{_g(value)} 超出范围 [{'' if low is None else _g(low)}, {'' if high is None else _g(high)}]"
     if unit in COUNT_UNITS and value != int(value):
-        return f"{value:g} 不是整数（单位为“{unit}”）"
+        return f"{_g(value)} 不是整数（单位为“{unit}”）"
     return None
+
+
+def _g(value: float) -> str:
+    return f"{value:g}".replace("e+", "e")
 
 
 def scored_subjects(session: Session, cycle: Cycle, loaded: LoadedRuleSet) -> tuple[set[str], bool]:
