@@ -16,6 +16,8 @@ class Settings(BaseSettings):
     database_url: str = "sqlite:///./dangjian.db"
     # Evidence files, stored by content hash.
     files_dir: Path = Path("./dangjian-files")
+    # Largest evidence file accepted, from the CLI and the web alike (MB).
+    evidence_max_mb: int = Field(default=10, ge=1, le=1024)
     # Per-year holiday overrides for years chinesecalendar does not cover yet.
     calendar_dir: Path | None = None
     # Connection pool of each process (web workers, CLI, flow runs). A web worker needs one

@@ -178,6 +178,11 @@ class MissingMetric(ValidationFailed):
         self.item_code = item_code
 
 
+class MissingInputs(ValidationFailed):
+    """Scoring refused before it starts: every subject's missing metrics and manual scores, listed
+    together (the reviewer enters them all at once instead of one error per run)."""
+
+
 class InvalidMetrics(ValidationFailed):
     """Metrics that are present but impossible: negative, not finite, or not adding up."""
 

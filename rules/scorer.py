@@ -31,6 +31,7 @@ from rules.metrics import (
     InvalidMetrics,
     ManualEntry,
     MetricDecl,
+    MissingInputs,
     MissingManualScore,
     MissingMetric,
     UnitContext,
@@ -39,8 +40,8 @@ from rules.numbers import ZERO, dec, fmt_fixed, round_half_up
 from rules.scoring import Section
 
 __all__ = [
-    "InvalidManualScore", "InvalidMetrics", "ManualEntry", "MissingManualScore", "MissingMetric",
-    "ScoreLineResult", "UnitScore", "grade_for", "rank_competition", "score_unit",
+    "InvalidManualScore", "InvalidMetrics", "ManualEntry", "MissingInputs", "MissingManualScore", "MissingMetric",
+    "ScoreLineResult", "UnitScore", "grade_for", "missing_inputs", "rank_competition", "score_unit",
 ]
 
 _NO_EVIDENCE: Mapping[str, Sequence[int]] = MappingProxyType({})
@@ -360,6 +361,24 @@ def total_names(sections: Sequence[Any], metric_names: Mapping[str, str]) -> dic
 
 
 _PLANS: weakref.WeakKeyDictionary[LoadedRuleSet, _Plan] = weakref.WeakKeyDictionary()
+
+
+def missing_inputs(loaded: LoadedRuleSet, unit_id: str, metrics: Mapping[str, Any],
+                   manual: Mapping[str, ManualEntry]) -> list[str]:
+    """What scoring `unit_id` would stop at: every metric an item reads that is absent (and has
+    no declared default), and every manual item without an entry that may not be left empty."""
+    plan = _plan(loaded)
+    problems = [
+        MissingMetric(unit_id=unit_id, metric=r.key, item_code=r.item_code, subject=plan.subject,
+                      label=r.label if r.decl is not None else "").message
+        for r in plan.reads if r.key not in metrics and r.default is None
+    ]
+    for _, item in loaded.rule_set.scoring.walk_items():
+        if getattr(item, "method", "") == "manual" and getattr(item, "if_missing", "") == "error" \
+                and item.code not in manual:
+            problems.append(f"{plan.subject} {unit_id} 的评分条目 {item.code}（{item.name}）尚未录入人工评分"
+                            f"（范围{item.range_text()}）")  # type: ignore[attr-defined]
+    return problems
 
 
 def _plan(loaded: LoadedRuleSet) -> _Plan:

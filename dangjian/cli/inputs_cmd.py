@@ -33,12 +33,11 @@ def metrics_set(cycle: str, subject: Annotated[str, typer.Argument(help="组织�
 def metrics_import(cycle: str, file: Annotated[Path, typer.Argument(help="CSV：对象编码,指标,值[,说明]")],
                    by: By = "区委组织部") -> None:
     """从 CSV 批量录入指标值；任何一行有错则整体不写入。"""
-    from dangjian.services.scoring_inputs import read_metric_csv, set_metric_values
+    from dangjian.services.scoring_inputs import import_metric_csv, parse_metric_csv
 
-    entries = read_metric_csv(file)
+    parse_metric_csv(file)          # a missing or unreadable file is refused before the database opens
     with session_scope() as session:
-        n = set_metric_values(session=session, cycle_code=cycle, entries=entries, entered_by=by,
-                              source=file.name)
+        n = import_metric_csv(session=session, cycle_code=cycle, path=file, entered_by=by)
     out.print(f"已录入 {n} 个指标值")
 
 

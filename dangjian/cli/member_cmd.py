@@ -39,6 +39,21 @@ def _signed(value) -> str:  # type: ignore[no-untyped-def]
     return f"+{value:.2f}" if value > 0 else f"{value:.2f}"
 
 
+def _statement_total(st) -> str:  # type: ignore[no-untyped-def]
+    """The year's totals; months without a registered base owe an unknown amount, so the
+    line never claims 欠交 0.00 while such a month is unpaid (`members lapsed` counts it)."""
+    if not st.unknown:
+        return f"合计：应交 {yuan(st.owed)}，已交 {yuan(st.paid)}，欠交 {yuan(st.outstanding)}"
+    known = len(st.unknown) < len(st.months)
+    line = "合计：" + (f"已登记基数的月份应交 {yuan(st.owed)}，" if known else "") + f"已交 {yuan(st.paid)}"
+    if st.outstanding > 0:
+        line += f"，欠交 {yuan(st.outstanding)}"
+    line += f"；{join_months(st.unknown)} 未登记计算基数，应交金额不明"
+    if st.unpaid_unknown:
+        line += f"，其中 {join_months(st.unpaid_unknown)} 未交（计为欠交，金额待登记基数后确定）"
+    return line
+
+
 @members_app.command("dues")
 def dues(member: Member,
          year: Annotated[int | None, typer.Option("--year", help="年度，默认今年")] = None) -> None:
@@ -54,12 +69,10 @@ def dues(member: Member,
     for b in st.months:
         state = DUE_STATE_LABEL[b.due.state]
         owed = yuan(b.due.amount) if b.due.amount is not None else state
-        table.add_row(b.month.iso, owed, yuan(b.paid) if b.paid else "", _signed(b.balance), b.due.note)
+        gap = "未交（金额不明）" if b.unpaid and b.due.amount is None else _signed(b.balance)
+        table.add_row(b.month.iso, owed, yuan(b.paid) if b.paid else "", gap, b.due.note)
     out.print(table)
-    line = f"合计：应交 {yuan(st.owed)}，已交 {yuan(st.paid)}，欠交 {yuan(st.outstanding)}"
-    if st.unknown:
-        line += f"；{join_months(st.unknown)} 未登记计算基数，应交金额不明"
-    out.print(line, highlight=False)
+    out.print(_statement_total(st), highlight=False)
     if st.payments:
         pay_table = Table("编号", "交纳日期", "金额", "所交月份", "方式", "自愿多交", "备注")
         for p in st.payments:

@@ -207,5 +207,5 @@ def feed_cmd(cycle: Cycle, by: By = "区委组织部") -> None:
     if report.unreported:
         out.print("未报进度（未写入）：" + "、".join(f"{u}（{t}）" for t, u in report.unreported), highlight=False)
     if report.not_scored:
-        out.print("以下单位不是本周期规则集的考核对象，写入的指标不参与评分：" + "、".join(report.not_scored),
+        out.print("以下单位不是本周期规则集的考核对象，未写入指标：" + "、".join(report.not_scored),
                   highlight=False)

@@ -19,7 +19,27 @@ from models import Presence
 
 Branch = Annotated[str | None, typer.Option(
     "--branch", envvar="DANGJIAN_BRANCH",
-    help="以哪个支部的身份办理（支部书记只能办理本支部任务）")]
+    help="以哪个支部的身份办理（支部书记只能办理本支部任务）；与 --as-admin 二选一")]
+AsAdmin = Annotated[bool, typer.Option(
+    "--as-admin", help="区县管理员代支部报送（须用 --by 写明姓名；审计记为“管理员 姓名（代支部报送）”）")]
+
+
+def _acting(branch: str | None, as_admin: bool, by: str | None) -> tuple[str | None, str, str]:
+    """(acting branch, audit actor, reported by). Closing needs to know who acts: a branch
+    secretary for their own branch, or an administrator on a branch's behalf, named."""
+    if as_admin and branch:
+        raise ValidationFailed("--branch 与 --as-admin 只能二选一：支部书记用 --branch 本支部编码，"
+                               "管理员代报用 --as-admin --by 姓名", field="branch")
+    if as_admin:
+        if not (by or "").strip():
+            raise ValidationFailed("管理员代支部报送须用 --by 写明管理员姓名", field="by")
+        name = (by or "").strip()
+        return None, f"管理员 {name}（代支部报送）", name
+    if not branch:
+        raise ValidationFailed("须用 --branch 写明以哪个支部的身份办理（支部书记只能办理本支部任务）；"
+                               "区县管理员代支部报送请用 --as-admin --by 姓名", field="branch")
+    who = (by or "").strip() or "支部书记"
+    return branch, who, who
 
 
 @tasks_app.command("list")
@@ -76,6 +96,7 @@ Leave = Annotated[list[str], typer.Option("--leave", help="请假：编号:原�
 Absent = Annotated[list[str], typer.Option("--absent", help="缺席：编号:原因")]
 EvidenceOpt = Annotated[list[Path], typer.Option("--evidence", help="佐证材料文件，可重复")]
 By = Annotated[str, typer.Option("--by", help="报送人")]
+ByOpt = Annotated[str | None, typer.Option("--by", help="报送人（默认“支部书记”；--as-admin 时必填）")]
 
 
 def _closed_message(session, completion, verb: str) -> str:
@@ -95,16 +116,18 @@ def tasks_close(
     task_ids: Annotated[list[int], typer.Argument(help="任务编号；一次活动可办结同一支部不同职责的多个任务")],
     held_on: HeldOn, topic: Topic, minutes: Minutes = None, minutes_file: MinutesFile = None,
     attendee: Attendee = [], leave: Leave = [], absent: Absent = [],  # noqa: B006
-    evidence: EvidenceOpt = [], branch: Branch = None, by: By = "支部书记",  # noqa: B006
+    evidence: EvidenceOpt = [], branch: Branch = None, as_admin: AsAdmin = False,  # noqa: B006
+    by: ByOpt = None,
 ) -> None:
     """报送活动并办结任务：校验日期、参会人员、法定人数和佐证材料，全部通过才写入。
     须经上级审核的职责报送后为“待审核”。"""
     from dangjian.services.closing import close_tasks
 
-    report = _report(held_on, topic, minutes, minutes_file, attendee, leave, absent, evidence, by)
+    acting, actor, reporter = _acting(branch, as_admin, by)
+    report = _report(held_on, topic, minutes, minutes_file, attendee, leave, absent, evidence, reporter)
     with session_scope() as session:
         completion = close_tasks(session=session, task_ids=task_ids, report=report,
-                                 acting_branch=branch, actor=by)
+                                 acting_branch=acting, actor=actor)
         out.print(_closed_message(session, completion, "报送"))
 
 
@@ -117,15 +140,17 @@ def tasks_correct(
     completion_id: Annotated[int, typer.Argument(help="要更正的报送记录编号（最新版本）")],
     held_on: HeldOn, topic: Topic, minutes: Minutes = None, minutes_file: MinutesFile = None,
     attendee: Attendee = [], leave: Leave = [], absent: Absent = [],  # noqa: B006
-    evidence: EvidenceOpt = [], branch: Branch = None, by: By = "支部书记",  # noqa: B006
+    evidence: EvidenceOpt = [], branch: Branch = None, as_admin: AsAdmin = False,  # noqa: B006
+    by: ByOpt = None,
 ) -> None:
     """更正已报送的活动：生成新版本，旧版本保留可查；被退回的报送用它重新报送。"""
     from dangjian.services.closing import correct_completion
 
-    report = _report(held_on, topic, minutes, minutes_file, attendee, leave, absent, evidence, by)
+    acting, actor, reporter = _acting(branch, as_admin, by)
+    report = _report(held_on, topic, minutes, minutes_file, attendee, leave, absent, evidence, reporter)
     with session_scope() as session:
         completion = correct_completion(session=session, completion_id=completion_id, report=report,
-                                        acting_branch=branch, actor=by)
+                                        acting_branch=acting, actor=actor)
         out.print(_closed_message(session, completion, "重新报送"))
 
 
@@ -160,8 +185,10 @@ def _read_text(path: Path) -> str:
 def read_close_csv(path: Path, default_by: str):
     """One row per event: task id(s), held date, topic, minutes, attendee ids, evidence paths.
 
-    Every row is parsed before anything is sent; errors name the row (line) and column."""
-    from dangjian.services.closing import BulkItem, Report
+    Every row is parsed before anything is sent; errors name the row (line) and column.
+    Returns the rows that parse and a failure per row that does not; a bad header, an empty
+    file or an unreadable one is refused at once."""
+    from dangjian.services.closing import BulkItem, ItemFailure, Report
 
     reader = csv.reader(_read_text(path).splitlines(keepends=True))
     header = next(reader, None)
@@ -184,7 +211,7 @@ def read_close_csv(path: Path, default_by: str):
         raise ValidationFailed(f"{path}：表头不正确（可用列：{allowed}）", field="file", details=problems)
 
     items = []
-    problems = []
+    failures = []
     line = reader.line_num
     for row in reader:
         ref = f"第{line + 1}行"
@@ -218,19 +245,19 @@ def read_close_csv(path: Path, default_by: str):
             evidence.append(p if p.is_absolute() else path.parent / p)
         leave = [x.strip() for x in _LIST.split(cell("leave")) if x.strip()]
         absent = [x.strip() for x in _LIST.split(cell("absent")) if x.strip()]
+        if len(row) > len(header) and any(c.strip() for c in row[len(header):]):
+            row_problems.append(f"多出 {len(row) - len(header)} 个单元格（表头只有 {len(header)} 列）")
         if row_problems or held is None:
-            problems.append(f"{ref}：" + "；".join(row_problems))
+            failures.append(ItemFailure(ref, tuple(task_ids),
+                                        ValidationFailed("格式有误", details=row_problems, field="file")))
             continue
         attendance = _attendance([m for m in _IDS.split(cell("attendees")) if m], leave, absent)
         report = Report(held_on=held, topic=cell("topic"), minutes=cell("minutes"), attendance=attendance,
                         evidence=evidence, reported_by=cell("reported_by") or default_by)
         items.append(BulkItem(task_ids, report, ref))
-    if problems:
-        raise ValidationFailed(f"{path}：{len(problems)} 行格式有误，全部未导入：", field="file",
-                               details=problems)
-    if not items:
+    if not items and not failures:
         raise ValidationFailed(f"{path}：没有数据行", field="file")
-    return items
+    return items, failures
 
 
 @tasks_app.command("close-many")
@@ -240,18 +267,20 @@ def tasks_close_many(
                                               "出席党员/attendees（编号用 ; 或 、 分隔）、请假/leave（编号:原因;…）、"
                                               "缺席/absent、佐证材料/evidence（路径用 ; 分隔，相对 CSV 所在目录）、"
                                               "报送人/reported_by")],
-    branch: Branch = None, by: By = "支部书记",
+    branch: Branch = None, as_admin: AsAdmin = False, by: ByOpt = None,
     partial: Annotated[bool, typer.Option("--partial", help="只写入通过校验的行（默认任何一行有错则全部不写入）")] = False,
 ) -> None:
-    """批量办结：每行按单个报送同样校验（佐证材料、法定人数等），默认全部通过才写入。"""
+    """批量办结：每行按单个报送同样校验（佐证材料、法定人数等），默认全部通过才写入；
+    格式错误和校验错误一次全部列出。"""
     from dangjian.cli.progress import note, working
     from dangjian.services.closing import close_many
 
+    acting, actor, reporter = _acting(branch, as_admin, by)
     note(f"正在读取 {file}…")
-    items = read_close_csv(file, by)
-    with working(f"已读取 {len(items)} 行，正在逐行校验并写入…"), session_scope() as session:
-        result = close_many(session=session, items=items, acting_branch=branch, actor=by,
-                            all_or_nothing=not partial)
+    items, bad_rows = read_close_csv(file, reporter)
+    with working(f"已读取 {len(items) + len(bad_rows)} 行，正在逐行校验并写入…"), session_scope() as session:
+        result = close_many(session=session, items=items, acting_branch=acting, actor=actor,
+                            all_or_nothing=not partial, earlier=bad_rows)
         written = [f"#{c.id}" for c in result.completions]
     out.print(f"批量办结完成：写入 {len(written)} 行（报送记录 {'、'.join(written)}）")
     if result.failures:

@@ -456,6 +456,15 @@ class MonthBalance:
         return max(self.due.amount - self.paid, ZERO)
 
     @property
+    def unpaid(self) -> bool:
+        """Nothing paid for a month that owes something, known or not (a month whose base is
+        not registered still owes). The one answer to "did the member pay for month M" that the
+        statement, the arrears list and the 停止党籍 check share."""
+        if self.due.state == DueState.not_member or self.paid > 0:
+            return False
+        return self.due.amount is None or self.due.amount > 0
+
+    @property
     def balance(self) -> Decimal | None:
         """Paid minus owed: negative = 欠交, positive = 多交."""
         return None if self.due.amount is None else self.paid - self.due.amount

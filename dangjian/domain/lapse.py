@@ -65,10 +65,10 @@ def dues_mark(balance: MonthBalance) -> tuple[Mark, str]:
         return Mark.not_member, due.note
     if balance.paid > 0:
         return Mark.done, f"已交 {yuan(balance.paid)}"
-    if due.state == DueState.exempt:
+    if not balance.unpaid:          # exempt, or reduced to nothing
         return Mark.excused, due.note
     if due.amount is None:
-        return Mark.missing, "未交（未登记计算基数）"
+        return Mark.missing, "未交（未登记计算基数，应交金额不明）"
     return Mark.missing, f"应交 {yuan(due.amount)}，未交"
 
 

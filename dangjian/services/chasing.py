@@ -366,9 +366,14 @@ class Finding:
     details: dict[str, Any]
 
 
-def _owners(session: Session, cycle_id: int) -> list[str]:
+def _owners(session: Session, cycle: Cycle) -> list[str]:
+    """Units the warnings watch: those owning a task of a duty the cycle's rule set declares
+    (its organisational life). A 目标责任书 or a 发展党员 step alone does not make a street or
+    community subject to 有组织无活动, since signing or a step is no meeting."""
+    declared = [d.code for d in load_stored(get_rule_set(session, cycle.rule_set_id)).rule_set.duties]
     return list(session.execute(
-        select(Task.owner_unit_id).distinct().where(Task.cycle_id == cycle_id)
+        select(Task.owner_unit_id).distinct()
+        .where(Task.cycle_id == cycle.id, Task.duty_code.in_(declared))
         .order_by(Task.owner_unit_id)).scalars())
 
 
@@ -523,7 +528,7 @@ def raise_warnings(*, session: Session, cycle_id: int, as_of: date,
     """
     cycle = _cycle(session, cycle_id)
     rules = chasing_rules(session, cycle)
-    owners = _owners(session, cycle_id)
+    owners = _owners(session, cycle)
     findings = (inactivity_findings(session, cycle, as_of, rules, owners)
                 + consecutive_red_findings(session, cycle, as_of, rules, owners)
                 + coverage_findings(session, cycle, as_of, rules))

@@ -42,6 +42,7 @@ from dangjian.errors import Conflict, DomainError, Forbidden, NotFound, Validati
 from dangjian.labels import TASK_STATE
 from dangjian.services import audit
 from dangjian.services.cycle_state import READ_ONLY, closed_message, require_writable
+from dangjian.services.evidence import path_problems
 from dangjian.services.rule_sets import get_rule_set, load_stored
 from dangjian.settings import get_settings
 from models import (
@@ -272,11 +273,7 @@ def _validate(ctx: ValidationContext, tasks: Sequence[Task], report: Report, now
     if groups and all(t.subject_id in groups for t in tasks):
         problems += check_group_attendance(
             report.attendance, roster, {g: ctx.unit(g).name for g in sorted(groups)})
-    for path in report.evidence:
-        if Path(path).is_dir():
-            problems.append(f"佐证材料 {path} 是文件夹，不是文件：请给出文件路径")
-        elif not Path(path).is_file():
-            problems.append(f"佐证材料文件不存在：{path}")
+    problems += path_problems(report.evidence)       # same checks as a web upload
     for duty in {duties[t.duty_code].code: duties[t.duty_code] for t in tasks}.values():
         needs = duty.requires
         problems += window_problem(duty.name, duty.frequency, report.held_on)
@@ -493,15 +490,17 @@ def close_tasks(*, session: Session, task_ids: Sequence[int], report: Report,
 
 def close_many(*, session: Session, items: Sequence[BulkItem], acting_branch: str | None = None,
                actor: str | None = None, now: datetime | None = None,
-               all_or_nothing: bool = True) -> BulkResult:
+               all_or_nothing: bool = True, earlier: Sequence[ItemFailure] = ()) -> BulkResult:
     """Close many events in one transaction; each item is validated like close_tasks.
 
     All-or-nothing by default: if any item fails, nothing is written and the error lists
     every failing item with its task ids. With all_or_nothing=False the valid items are
     written and the failures returned (an error is still raised when none is valid).
+    `earlier`: items that failed before reaching here (rows of a file that did not parse),
+    reported in the same error as the rest, so a file's problems come back in one pass.
     """
     now = now or now_utc()
-    if not items:
+    if not items and not earlier:
         raise ValidationFailed("没有要办结的任务（批量办结至少一项）", field="items")
     ctx = ValidationContext(session)
     found = fetch_tasks(session, (i for item in items for i in item.task_ids))
@@ -509,7 +508,7 @@ def close_many(*, session: Session, items: Sequence[BulkItem], acting_branch: st
     ctx.rosters({t.owner_unit_id for t in found.values()})
     claimed: dict[int, str] = {}
     plans: list[_Plan] = []
-    failures: list[ItemFailure] = []
+    failures: list[ItemFailure] = list(earlier)
     for n, item in enumerate(items, start=1):
         ref = item.ref or f"第{n}项"
         label = f"{ref}（任务 {'、'.join(f'#{i}' for i in item.task_ids) or '未填'}）"
@@ -524,7 +523,7 @@ def close_many(*, session: Session, items: Sequence[BulkItem], acting_branch: st
         except DomainError as error:
             failures.append(ItemFailure(label, tuple(item.task_ids), error))
     if failures and (all_or_nothing or not plans):
-        raise_bulk(failures, len(items), "批量办结未执行")
+        raise_bulk(failures, len(items) + len(earlier), "批量办结未执行")
     completions = _write(session, ctx, plans, now, actor)
     session.commit()
     return BulkResult(completions, failures)

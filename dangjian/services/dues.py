@@ -443,6 +443,16 @@ class MemberStatement:
         return [b.month for b in self.months if b.due.state == DueState.unknown]
 
     @property
+    def unpaid(self) -> list[Month]:
+        """Months nothing was paid for though they owe (amount known or not)."""
+        return [b.month for b in self.months if b.unpaid]
+
+    @property
+    def unpaid_unknown(self) -> list[Month]:
+        """Unpaid months whose amount is unknown: owing, by an amount not yet known."""
+        return [b.month for b in self.months if b.unpaid and b.due.amount is None]
+
+    @property
     def extra(self) -> Decimal:
         return sum((p.extra for p in self.payments), ZERO)
 

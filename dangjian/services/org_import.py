@@ -190,6 +190,15 @@ def _check_header(table: Table, index: int, required: list[str], problems: _Prob
     return not missing
 
 
+def _check_stray_cells(table: Table, index: int, problems: _Problems) -> None:
+    """A value in a column without a header would be silently dropped: refuse the row."""
+    named = sum(1 for name in table.header if name)
+    for number, columns in table.stray:
+        where = "、".join(f"第{c}列" for c in columns)
+        problems.add(_Loc(index, table.label, number), None,
+                     f"多出 {len(columns)} 个单元格（{where}），表头只有 {named} 列有列名")
+
+
 def _read_units(table: Table, index: int, problems: _Problems, broken: set[str]) -> list[_UnitRow]:
     rows: list[_UnitRow] = []
     for number, record in table.rows:
@@ -268,6 +277,7 @@ def import_org(*, session: Session, paths: Sequence[Path], actor: str) -> Import
     for _, tables, _ in read:
         for table in tables:
             index += 1
+            _check_stray_cells(table, index, problems)
             if table.kind == "unit":
                 if _check_header(table, index, UNIT_REQUIRED, problems):
                     unit_rows += _read_units(table, index, problems, broken_units)

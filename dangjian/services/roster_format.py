@@ -172,6 +172,8 @@ class Table:
     header: list[str]
     header_row: int = 1
     rows: list[tuple[int, dict[str, Any]]] = field(default_factory=list)
+    # (row number, columns): non-empty cells under no header, which no column would read
+    stray: list[tuple[int, list[int]]] = field(default_factory=list)
 
 
 def read_tables(path: Path) -> tuple[list[Table], list[str]]:
@@ -207,6 +209,10 @@ def _table(label: str, kind: str, header_row: int, header_cells: tuple[Any, ...]
             continue
         record = {name: (cells[i] if i < len(cells) else None)
                   for i, name in enumerate(header) if name}
+        stray = [i + 1 for i, c in enumerate(cells)
+                 if cell_text(c) != "" and (i >= len(header) or not header[i])]
+        if stray:
+            table.stray.append((number, stray))
         table.rows.append((number, record))
     return table
 

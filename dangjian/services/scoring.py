@@ -29,9 +29,10 @@ from dangjian.services.rule_sets import get_rule_set, load_stored
 from dangjian.services.scoring_metrics import Subject, gather_inputs, scoring_subjects
 from models import Cycle, Scorecard, ScoreLine, ScoreRun, Unit
 from rules.loader import LoadedRuleSet
+from rules.metrics import MissingInputs
 from rules.outcomes import Subject as OutcomeSubject
 from rules.outcomes import apply_outcomes
-from rules.scorer import score_unit
+from rules.scorer import missing_inputs, score_unit
 
 
 @dataclass
@@ -46,6 +47,16 @@ class ScoredSubject:
     metrics: dict[str, float] = field(default_factory=dict)
 
 
+def _refuse_missing_inputs(loaded: LoadedRuleSet, subjects: list[Subject], inputs: Any) -> None:
+    """Every subject's missing metrics and manual scores in one refusal, not one per run."""
+    lacking = [missing_inputs(loaded, s.subject_id, inputs.metrics[s.subject_id],
+                              inputs.manual.get(s.subject_id, {})) for s in subjects]
+    problems = [p for per_subject in lacking for p in per_subject]
+    if problems:
+        raise MissingInputs(f"评分未进行：{sum(1 for x in lacking if x)} 个考核对象缺少评分所需的数据，"
+                            f"共 {len(problems)} 项（缺失的数据不按0计）：", details=problems)
+
+
 def compute_scores(session: Session, cycle: Cycle, loaded: LoadedRuleSet,
                    as_of: date) -> list[ScoredSubject]:
     """Score every subject of the cycle in memory; nothing is written."""
@@ -54,6 +65,7 @@ def compute_scores(session: Session, cycle: Cycle, loaded: LoadedRuleSet,
         raise NotFound(f"周期 {cycle.code} 的根组织 {cycle.root_unit_id} 不存在")
     subjects = scoring_subjects(session, root, loaded)
     inputs = gather_inputs(session, cycle, loaded, subjects, as_of)
+    _refuse_missing_inputs(loaded, subjects, inputs)
     scores = [
         score_unit(loaded, s.subject_id, inputs.metrics[s.subject_id],
                    inputs.evidence.get(s.subject_id, {}), manual=inputs.manual.get(s.subject_id, {}))

@@ -5,7 +5,10 @@ metric or item lists the ones that exist; a value outside the declared range is 
 """
 from __future__ import annotations
 
+import csv
+import io
 import math
+from collections.abc import Sequence
 from dataclasses import dataclass
 from pathlib import Path
 from typing import Any
@@ -18,7 +21,7 @@ from dangjian.services import audit
 from dangjian.services.cycle_state import require_writable
 from dangjian.services.cycles import get_cycle
 from dangjian.services.rule_sets import get_rule_set, load_stored
-from dangjian.services.text_files import read_csv_dicts
+from dangjian.services.text_files import read_text_file
 from models import Cycle, ManualScore, Member, MetricValue, Unit, utcnow
 from rules.loader import LoadedRuleSet
 
@@ -36,6 +39,60 @@ def _subject_exists(session: Session, subject_id: str) -> bool:
     return session.get(Unit, subject_id) is not None or session.get(Member, subject_id) is not None
 
 
+# Units of a declared metric that count whole things: 3.5 人 is refused.
+COUNT_UNITS = frozenset({"人", "名", "个", "次", "项", "户", "件", "起", "个月", "本", "家", "所", "处",
+                         "篇", "条", "场", "期"})
+# Beyond this a float no longer holds every whole number: no real count or rate is that large.
+LARGEST = 1e15
+
+
+def number_problem(value: float, *, unit: str | None = None, low: float | None = None,
+                   high: float | None = None) -> str | None:
+    """Why `value` cannot be stored (Chinese, without the field's name), or None."""
+    if not isinstance(value, (int, float)) or isinstance(value, bool) or not math.isfinite(value):
+        return f"“{value}”不是有限的数字"
+    if abs(value) > LARGEST:
+        return f"{_g(value)} 超出可录入的数值范围（绝对值不超过 10 的 15 次方）"
+    if (low is not None and value < low) or (high is not None and value > high):
+        return f"{_g(value)} 超出范围（{shown_range(low, high)}）"
+    if unit in COUNT_UNITS and value != int(value):
+        return f"{_g(value)} 不是整数（单位为“{unit}”）"
+    return None
+
+
+def _g(value: float) -> str:
+    return f"{value:g}".replace("e+", "e")
+
+
+def scored_subjects(session: Session, cycle: Cycle, loaded: LoadedRuleSet) -> tuple[set[str], bool]:
+    """Ids the cycle's rule set gives a scorecard, and whether they are members."""
+    # scoring_metrics imports this module, hence the late import
+    from dangjian.services.scoring_metrics import scores_members, scoring_subjects
+
+    root = session.get(Unit, cycle.root_unit_id)
+    if root is None:
+        return set(), scores_members(loaded)
+    return {s.subject_id for s in scoring_subjects(session, root, loaded)}, scores_members(loaded)
+
+
+def _subject_problem(session: Session, loaded: LoadedRuleSet, scored: tuple[set[str], bool],
+                     subject_id: str, what: str) -> str | None:
+    ids, members = scored
+    if subject_id in ids:
+        return None
+    if not _subject_exists(session, subject_id):
+        return f"未知的组织或党员：{subject_id}"
+    whom = "本周期内的党员" if members else f"本周期内的{_kind_name(loaded)}"
+    return f"{subject_id} 不是规则集 {loaded.file_name} 的考核对象（只考核{whom}），不能录入{what}"
+
+
+def _kind_name(loaded: LoadedRuleSet) -> str:
+    from dangjian.labels import UNIT_KIND
+
+    kind = str(getattr(loaded.rule_set.scoring.subject, "kind", ""))
+    return UNIT_KIND.get(kind, kind)
+
+
 def _rules(session: Session, cycle: Cycle) -> LoadedRuleSet:
     return load_stored(get_rule_set(session, cycle.rule_set_id))
 
@@ -46,19 +103,26 @@ class MetricEntry:
     metric: str
     value: float
     note: str | None = None
+    where: str | None = None        # "a.csv 第3行 ": where the entry came from, for messages
 
 
-def _check_metric(loaded: LoadedRuleSet, entry: MetricEntry, where: str) -> list[str]:
+def _check_metric(loaded: LoadedRuleSet, entry: MetricEntry, where: str, members: bool) -> list[str]:
     declared = declared_metrics(loaded)
     spec = declared.get(entry.metric) or next(
         (m for m in declared.values() if m.name == entry.metric), None)
     if spec is None:
         known = "、".join(f"{m.code}（{m.name}）" for m in declared.values()) or "（本规则集未声明任何指标）"
         return [f"{where}未知的指标 {entry.metric}；规则集 {loaded.file_name} 声明的指标：{known}"]
-    low, high = getattr(spec, "min", None), getattr(spec, "max", None)
-    if (low is not None and entry.value < low) or (high is not None and entry.value > high):
-        return [f"{where}指标 {spec.name} 的值 {shown_number(entry.value)} 超出范围（{shown_range(low, high)}）"]
-    return []
+    problems = []
+    per_member = getattr(spec, "per", "unit") == "member"
+    if per_member != members:
+        problems.append(f"{where}指标 {spec.name}（{spec.code}）按{'党员' if per_member else '组织'}录入，"
+                        f"而规则集 {loaded.file_name} 考核的是{'党员' if members else '组织'}：{entry.subject_id} 不能录入")
+    problem = number_problem(entry.value, unit=getattr(spec, "unit", None), low=getattr(spec, "min", None),
+                             high=getattr(spec, "max", None))
+    if problem:
+        problems.append(f"{where}{entry.subject_id} 的指标 {spec.name} 的值 {problem}")
+    return problems
 
 
 def shown_number(value: float) -> str:
@@ -89,18 +153,27 @@ def _canonical(loaded: LoadedRuleSet, metric: str) -> str:
 
 
 def set_metric_values(*, session: Session, cycle_code: str, entries: list[MetricEntry],
-                      entered_by: str, source: str = "命令行") -> int:
-    """Store values of declared metrics (one transaction; all valid or nothing written)."""
+                      entered_by: str, source: str = "命令行", problems: Sequence[str] = ()) -> int:
+    """Store values of declared metrics (one transaction; all valid or nothing written).
+
+    `problems` found earlier (rows of a file that did not parse) are reported together with
+    every problem of `entries`, so a file's errors come back in one pass."""
     cycle = get_cycle(session, cycle_code)
     loaded = _rules(session, cycle)
-    problems: list[str] = []
+    scored = scored_subjects(session, cycle, loaded)
+    problems = list(problems)
+    unknown = False
     for n, entry in enumerate(entries, start=1):
-        where = f"{source} 第{n}条 " if len(entries) > 1 else ""
-        if not _subject_exists(session, entry.subject_id):
-            problems.append(f"{where}未知的组织或党员：{entry.subject_id}")
-        problems += _check_metric(loaded, entry, where)
+        where = entry.where or (f"{source} 第{n}条 " if len(entries) > 1 else "")
+        problem = _subject_problem(session, loaded, scored, entry.subject_id, f"指标 {entry.metric}")
+        if problem:
+            unknown = unknown or problem.startswith("未知的组织")
+            problems.append(where + problem)
+        problems += _check_metric(loaded, entry, where, scored[1])
     if problems:
-        raise ValidationFailed("指标值未保存：", details=problems)
+        # one unknown subject alone is "not found"; anything else is invalid input
+        error = NotFound if unknown and len(problems) == 1 else ValidationFailed
+        raise error("指标值未保存：", details=problems, field="subject" if error is NotFound else None)
     require_writable(session, [cycle.id or 0], "录入指标值")
     for entry in entries:
         code = _canonical(loaded, entry.metric)
@@ -121,21 +194,51 @@ def set_metric_values(*, session: Session, cycle_code: str, entries: list[Metric
     return len(entries)
 
 
-def read_metric_csv(path: Path) -> list[MetricEntry]:
-    """CSV with header 对象编码,指标,值[,说明] (UTF-8 or GBK)."""
-    rows = read_csv_dicts(path)
+def parse_metric_csv(path: Path) -> tuple[list[MetricEntry], list[str]]:
+    """CSV with header 对象编码,指标,值[,说明] (UTF-8 or GBK, see text_files): the rows that
+    parse, and what is wrong with the others (file and line named). A bad header refuses at once."""
+    text = read_text_file(path)
+    try:
+        reader = csv.DictReader(io.StringIO(text, newline=""))
+        rows = [(reader.line_num, row) for row in reader]
+        header = reader.fieldnames or []
+    except csv.Error as error:
+        raise ValidationFailed(f"{path.name} 不是有效的 CSV：{error}", field="file") from None
+    missing = [c for c in ("对象编码", "指标", "值") if c not in header]
+    if missing:
+        raise ValidationFailed(f"{path.name} 缺少列 {'、'.join(missing)}（需要：对象编码,指标,值[,说明]）",
+                               field="file")
     problems, entries = [], []
-    for n, row in enumerate(rows, start=2):
+    for line, row in rows:
+        where = f"{path.name} 第{line}行 "
+        if row.get(None):       # type: ignore[call-overload]
+            problems.append(f"{where}多出 {len(row[None])} 个单元格（表头只有 {len(header)} 列）")  # type: ignore[index]
+            continue
+        cells = {k: (v or "").strip() for k, v in row.items() if k is not None}
         try:
-            entries.append(MetricEntry(row["对象编码"].strip(), row["指标"].strip(),
-                                       float(row["值"]), (row.get("说明") or "").strip() or None))
-        except KeyError as missing:
-            raise ValidationFailed(f"{path.name} 缺少列 {missing}（需要：对象编码,指标,值[,说明]）") from None
-        except (TypeError, ValueError):
-            problems.append(f"{path.name} 第{n}行 值：“{row.get('值')}”不是数字")
+            value = float(cells["值"])
+        except ValueError:
+            problems.append(f"{where}值：“{cells['值']}”不是数字")
+            continue
+        if not cells["对象编码"] or not cells["指标"]:
+            problems.append(f"{where}对象编码和指标不能为空")
+            continue
+        entries.append(MetricEntry(cells["对象编码"], cells["指标"], value, cells.get("说明") or None, where))
+    return entries, problems
+
+
+def read_metric_csv(path: Path) -> list[MetricEntry]:
+    entries, problems = parse_metric_csv(path)
     if problems:
         raise ValidationFailed("指标值未保存：", details=problems)
     return entries
+
+
+def import_metric_csv(*, session: Session, cycle_code: str, path: Path, entered_by: str) -> int:
+    """`metrics import`: every problem of the file, parsing and rules alike, in one refusal."""
+    entries, problems = parse_metric_csv(path)
+    return set_metric_values(session=session, cycle_code=cycle_code, entries=entries, entered_by=entered_by,
+                             source=path.name, problems=problems)
 
 
 def set_manual_score(*, session: Session, cycle_code: str, subject_id: str, item_code: str,
@@ -148,12 +251,17 @@ def set_manual_score(*, session: Session, cycle_code: str, subject_id: str, item
     if item is None:
         known = "、".join(f"{i.code}（{i.name}）" for i in items.values()) or "（本规则集没有人工评分条目）"
         raise ValidationFailed(f"未知的人工评分条目 {item_code}；可用：{known}", field="item")
-    if not _subject_exists(session, subject_id):
-        raise NotFound(f"未知的组织或党员：{subject_id}", field="subject")
+    problem = _subject_problem(session, loaded, scored_subjects(session, cycle, loaded), subject_id,
+                               f"人工评分“{item.name}”（{item.code}）")
+    if problem:
+        error = NotFound if problem.startswith("未知的组织") else ValidationFailed
+        raise error(problem, field="subject")
     low, high = item.range
-    if not low <= points <= high:
-        raise ValidationFailed(f"“{item.name}”的分值 {shown_number(points)} 超出规则允许的范围（{shown_range(low, high)}）",
-                               field="points")
+    problem = number_problem(points)
+    if problem is None and not low <= points <= high:
+        problem = f"{shown_number(points)} 超出规则允许的范围（{shown_range(low, high)}）"
+    if problem:
+        raise ValidationFailed(f"{subject_id} 的“{item.name}”分值 {problem}", field="points")
     require_writable(session, [cycle.id or 0], "录入人工评分")
     row = session.execute(select(ManualScore).where(
         ManualScore.cycle_id == cycle.id, ManualScore.subject_id == subject_id,

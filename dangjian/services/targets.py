@@ -412,6 +412,7 @@ def sign_letter(*, session: Session, cycle_code: str, unit_id: str, signed_on: d
                 today: date | None = None) -> LetterSigning:
     """Record that the unit signed its 目标责任书; closes the letter task (done or late)."""
     from dangjian.services.closing import _store_evidence  # the one evidence store
+    from dangjian.services.evidence import path_problems
 
     cycle = _writable_cycle(session, cycle_code)
     unit = _unit(session, unit_id)
@@ -435,10 +436,8 @@ def sign_letter(*, session: Session, cycle_code: str, unit_id: str, signed_on: d
         problems.append(f"签订日期 {signed_on} 晚于今天（{today}）")
     if signed_on < task.period_start:
         problems.append(f"签订日期 {signed_on} 早于责任书下达日期（{task.period_start}）")
-    if evidence is not None and Path(evidence).is_dir():
-        problems.append(f"佐证材料 {evidence} 是文件夹，不是文件：请给出文件路径")
-    elif evidence is not None and not Path(evidence).is_file():
-        problems.append(f"佐证材料文件不存在：{evidence}")
+    if evidence is not None:
+        problems += path_problems([evidence])
     if note and len(note) > 300:
         problems.append("说明不超过300字")
     if problems:
@@ -664,7 +663,7 @@ class _TargetTree:
 class FeedReport:
     written: list[tuple[str, str, float]]      # (unit, metric, value)
     unreported: list[tuple[str, str]]          # (target code, unit) allocated but never reported
-    not_scored: list[str]                      # units written that the cycle's rules do not score
+    not_scored: list[str]                      # units skipped: the cycle's rules do not score them
     skipped_targets: list[str]                 # targets that name no metric
 
 
@@ -700,8 +699,10 @@ def feed_metrics(*, session: Session, cycle_code: str, actor: str) -> FeedReport
                                    f"目标“{t.name}”（{t.code}）进度，{p.reported_on} {p.reported_by} 报送"))
     loaded = load_stored(get_rule_set(session, cycle.rule_set_id))
     scored = {s.subject_id for s in scoring_subjects(session, _root(session, cycle), loaded)}
-    report = FeedReport([(e.subject_id, e.metric, e.value) for e in entries], unreported,
-                        sorted({e.subject_id for e in entries} - scored),
+    # Units the rules do not score get no metric value (set_metric_values refuses them).
+    not_scored = sorted({e.subject_id for e in entries} - scored)
+    entries = [e for e in entries if e.subject_id in scored]
+    report = FeedReport([(e.subject_id, e.metric, e.value) for e in entries], unreported, not_scored,
                         [t.code for t in targets if not t.metric])
     if not entries:
         return report

@@ -9,6 +9,8 @@ from pathlib import Path
 from pydantic import BaseModel
 from pydantic_settings import BaseSettings, SettingsConfigDict
 
+from dangjian.settings import get_settings
+
 
 class WebSettings(BaseSettings):
     model_config = SettingsConfigDict(env_prefix="DANGJIAN_WEB_", extra="ignore")
@@ -18,7 +20,7 @@ class WebSettings(BaseSettings):
     # Send cookies only over HTTPS; turn off only for local http://localhost use.
     secure_cookies: bool = True
     session_hours: int = 12
-    max_upload_mb: int = 10          # per evidence file
+    max_upload_mb: int | None = None  # per evidence file; None: DANGJIAN_EVIDENCE_MAX_MB, the services' limit
     max_request_mb: int = 60         # whole request body
     # Behind a reverse proxy that sets X-Forwarded-For, count attempts per client address.
     trust_forwarded_for: bool = False
@@ -60,7 +62,8 @@ def config_from_env(*, secure_cookies: bool | None = None) -> WebConfig:
     return WebConfig(
         secret_key=load_secret(s),
         secure_cookies=s.secure_cookies if secure_cookies is None else secure_cookies,
-        session_hours=s.session_hours, max_upload_bytes=s.max_upload_mb * 1024 * 1024,
+        session_hours=s.session_hours,
+        max_upload_bytes=(s.max_upload_mb or get_settings().evidence_max_mb) * 1024 * 1024,
         max_request_bytes=s.max_request_mb * 1024 * 1024, trust_forwarded_for=s.trust_forwarded_for,
         threads=max(1, min(s.threads, 1000)), queue_timeout=max(1.0, min(s.queue_timeout, 600.0)),
     )

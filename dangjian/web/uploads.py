@@ -15,50 +15,24 @@ from pathlib import Path
 
 from starlette.datastructures import UploadFile
 
+from dangjian.domain.files import (  # noqa: F401  (routes use uploads.EVIDENCE_KINDS etc.)
+    CSV,
+    EVIDENCE_KINDS,
+    HEAD_BYTES,
+    JPEG,
+    PDF,
+    PNG,
+    ROSTER_KINDS,
+    WEBP,
+    XLSX,
+    YAML,
+    Kind,
+    file_problem,
+    sniff,
+)
 from dangjian.errors import ValidationFailed
 
-
-@dataclass(frozen=True)
-class Kind:
-    suffix: str
-    mime: str
-    label: str
-
-
-JPEG = Kind(".jpg", "image/jpeg", "JPG 照片")
-PNG = Kind(".png", "image/png", "PNG 图片")
-WEBP = Kind(".webp", "image/webp", "WebP 图片")
-PDF = Kind(".pdf", "application/pdf", "PDF 文件")
-XLSX = Kind(".xlsx", "application/vnd.openxmlformats-officedocument.spreadsheetml.sheet", "Excel（xlsx）")
-CSV = Kind(".csv", "text/csv", "CSV 文本")
-YAML = Kind(".yaml", "text/plain", "YAML 文本")
-EVIDENCE_KINDS = (JPEG, PNG, WEBP, PDF)
-ROSTER_KINDS = (XLSX, CSV)
 SERVED_TYPES = {k.suffix: k.mime for k in EVIDENCE_KINDS}
-
-
-def sniff(head: bytes, allowed: Sequence[Kind]) -> Kind | None:
-    """The kind the first bytes show, if it is one of `allowed`."""
-    found: Kind | None = None
-    if head.startswith(b"\xff\xd8\xff"):
-        found = JPEG
-    elif head.startswith(b"\x89PNG\r\n\x1a\n"):
-        found = PNG
-    elif head[:4] == b"RIFF" and head[8:12] == b"WEBP":
-        found = WEBP
-    elif head.startswith(b"%PDF-"):
-        found = PDF
-    elif head.startswith(b"PK\x03\x04"):
-        found = XLSX           # a zip container; openpyxl refuses anything that is not a workbook
-    elif CSV in allowed or YAML in allowed:
-        text_ok = b"\x00" not in head
-        try:
-            head.decode("utf-8")
-        except UnicodeDecodeError as exc:      # a multi-byte character cut at the end is fine
-            text_ok = text_ok and exc.start >= len(head) - 3
-        if text_ok:
-            found = CSV if CSV in allowed else YAML
-    return found if found in allowed else None
 
 
 def clean_name(name: str | None, suffix: str, fallback: str = "文件") -> str:
@@ -68,10 +42,6 @@ def clean_name(name: str | None, suffix: str, fallback: str = "文件") -> str:
     stem = base.rsplit(".", 1)[0] if "." in base else base
     stem = re.sub(r"[<>:\"|?*]", "_", stem)[:80] or fallback
     return stem + suffix
-
-
-def _kinds_text(allowed: Sequence[Kind]) -> str:
-    return "、".join(k.label for k in allowed)
 
 
 @dataclass
@@ -94,18 +64,14 @@ def staged(files: Sequence[UploadFile], allowed: Sequence[Kind], max_bytes: int,
         upload.file.seek(0, 2)
         size = upload.file.tell()
         upload.file.seek(0)
-        if size == 0:
-            problems.append(f"{what}“{label}”是空文件")
-            continue
-        if size > max_bytes:
-            problems.append(f"{what}“{label}”大小 {size / 1024 / 1024:.1f} MB，超过上限 "
-                            f"{max_bytes // (1024 * 1024)} MB")
-            continue
-        kind = sniff(upload.file.read(64), allowed)
+        head = upload.file.read(HEAD_BYTES) if size else b""
         upload.file.seek(0)
-        if kind is None:
-            problems.append(f"{what}“{label}”不是允许的文件类型（按文件内容识别，只接受 {_kinds_text(allowed)}）")
+        problem = file_problem(label, size, head, allowed, max_bytes, what)
+        if problem:
+            problems.append(problem)
             continue
+        kind = sniff(head, allowed)
+        assert kind is not None
         checked.append((upload, kind))
     if problems:
         raise ValidationFailed(f"{what}未通过检查，未保存任何内容：", details=problems, field="evidence")

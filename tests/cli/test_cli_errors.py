@@ -34,7 +34,8 @@ def test_shipped_rule_set_checks_and_its_examples_pass(tmp_path):
 
 
 def test_closing_an_unknown_task_exits_non_zero_with_its_id(workdir):
-    result = run("tasks", "close", "987654", "--held-on", "2026-03-10", "--topic", "x", cwd=workdir)
+    result = run("tasks", "close", "987654", "--held-on", "2026-03-10", "--topic", "x",
+                 "--branch", "620621-01-01-ZB", cwd=workdir)
     assert result.returncode == 3
     assert "#987654 不存在" in result.stderr
 

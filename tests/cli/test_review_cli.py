@@ -57,7 +57,7 @@ def test_submit_return_resubmit_accept_round_trip(workdir):
     assert "tasks resubmit" in returned.stdout
 
     again = run("tasks", "resubmit", str(first), "--held-on", "2026-03-10", "--topic", "党课：讲课人王书记",
-                "--minutes", "记录", "--attendee", MEMBERS, cwd=workdir)
+                "--minutes", "记录", "--attendee", MEMBERS, "--branch", BRANCH, cwd=workdir)
     assert again.returncode == 0, again.stderr
     second = completion_id(again.stdout)
     assert second != first and "第 2 版" in again.stdout
@@ -79,18 +79,18 @@ def test_submit_return_resubmit_accept_round_trip(workdir):
 def test_close_many_names_failing_rows_and_writes_nothing_until_all_pass(workdir, tmp_path):
     days = task_ids(workdir, "theme_party_day", 3)
     photo = tmp_path / "照片.jpg"
-    photo.write_bytes(b"\xff\xd8photo")
+    photo.write_bytes(b"\xff\xd8\xffphoto")
     header = "任务编号,召开日期,会议主题,会议记录,出席党员,佐证材料\n"
     bad_format = tmp_path / "bad.csv"
     bad_format.write_text(header + f"{days[0]},2026-01-10,主题党日,记录,M0001;M0002,\n"
                                    f"{days[1]},2026/02/31,主题党日,记录,M0001,\n", encoding="utf-8")
-    result = run("tasks", "close-many", str(bad_format), cwd=workdir)
+    result = run("tasks", "close-many", str(bad_format), "--branch", BRANCH, cwd=workdir)
     assert result.returncode == 2 and "第3行" in result.stderr and "召开日期" in result.stderr
 
     bad_task = tmp_path / "bad_task.csv"
     bad_task.write_text(header + f"{days[0]},2026-01-10,主题党日,记录,M0001;M0002,照片.jpg\n"
                                  f"987654,2026-02-10,主题党日,记录,M0001,\n", encoding="utf-8")
-    result = run("tasks", "close-many", str(bad_task), cwd=workdir)
+    result = run("tasks", "close-many", str(bad_task), "--branch", BRANCH, cwd=workdir)
     assert result.returncode == 3
     assert "第3行（任务 #987654）：任务 #987654 不存在" in result.stderr and "全部未写入" in result.stderr
     assert days[0] in task_ids(workdir, "theme_party_day", 12, state="overdue") + task_ids(
@@ -100,7 +100,7 @@ def test_close_many_names_failing_rows_and_writes_nothing_until_all_pass(workdir
     good.write_text(header + f"{days[0]},2026-01-10,主题党日,记录,M0001;M0002,照片.jpg\n"
                              f"{days[1]},2026-02-10,主题党日,\"记录，含逗号\",M0001、M0004,\n",
                     encoding="gb18030")
-    result = run("tasks", "close-many", str(good), "--by", "街道录入员", cwd=workdir)
+    result = run("tasks", "close-many", str(good), "--as-admin", "--by", "街道录入员", cwd=workdir)
     assert result.returncode == 0, result.stderr
     assert "写入 2 行" in result.stdout
     assert set(days[:2]) <= set(task_ids(workdir, "theme_party_day", 12, state="late"))

@@ -179,7 +179,7 @@ def test_close_many_can_write_the_valid_items_and_return_the_failures(session, w
 def test_bulk_rows_of_a_review_duty_are_submitted_and_need_their_evidence(session, reviewed, files_dir, tmp_path):
     c, cycle = reviewed
     photo = tmp_path / "组织生活会.jpg"
-    photo.write_bytes(b"\xff\xd8life")
+    photo.write_bytes(b"\xff\xd8\xfflife")
     lecture = task(session, cycle, REVIEWED, "B1", date(2026, 1, 1))
     life = task(session, cycle, EVIDENCED, "B1", date(2026, 1, 1))
     result = close_many(session=session, items=[

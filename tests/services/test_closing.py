@@ -172,7 +172,7 @@ def test_absence_needs_a_reason(session, world):
 def test_evidence_is_stored_by_content_hash(session, world, files_dir, tmp_path):
     c, cycle = world
     photo = tmp_path / "现场照片.jpg"
-    photo.write_bytes(b"\xff\xd8fake-jpeg-bytes")
+    photo.write_bytes(b"\xff\xd8\xfffake-jpeg-bytes")
     t = task(session, cycle, "organization_life_meeting", "B1", date(2026, 1, 1))
     completion = close_tasks(session=session, task_ids=[t.id],
                              report=report(date(2026, 11, 20), c.big_members, evidence=[photo]),
@@ -181,6 +181,36 @@ def test_evidence_is_stored_by_content_hash(session, world, files_dir, tmp_path)
     assert ev.original_name == "现场照片.jpg"
     assert (files_dir / ev.stored_name).read_bytes() == photo.read_bytes()
     assert ev.stored_name.startswith(ev.sha256)
+
+
+def test_evidence_named_by_path_gets_the_web_uploads_checks_and_every_problem_at_once(
+        session, world, files_dir, tmp_path):
+    c, cycle = world
+    empty = tmp_path / "空.jpg"
+    empty.write_bytes(b"")
+    huge = tmp_path / "录像.pdf"
+    with huge.open("wb") as fh:            # 120 MB, sparse: the size is refused before any read
+        fh.write(b"%PDF-1.4")
+        fh.truncate(120 * 1024 * 1024)
+    program = tmp_path / "照片.exe"
+    program.write_bytes(b"MZ\x90\x00" + b"\x00" * 60)
+    renamed = tmp_path / "伪装.jpg"
+    renamed.write_bytes(b"MZ\x90\x00 not a photo")
+    folder = tmp_path / "材料"
+    folder.mkdir()
+    t = task(session, cycle, "organization_life_meeting", "B1", date(2026, 1, 1))
+    before = counts(session)
+    with pytest.raises(ValidationFailed) as error:
+        close_tasks(session=session, task_ids=[t.id], now=at(date(2026, 11, 21)),
+                    report=report(date(2026, 11, 20), c.big_members,
+                                  evidence=[empty, huge, program, renamed, folder]))
+    details = error.value.details
+    assert "佐证材料“空.jpg”是空文件" in details
+    assert "佐证材料“录像.pdf”大小 120.0 MB，超过上限 10 MB" in details
+    assert any("“照片.exe”不是允许的文件类型" in d for d in details)
+    assert any("“伪装.jpg”不是允许的文件类型" in d for d in details)
+    assert f"佐证材料“{folder}”是文件夹，不是文件" in details
+    assert counts(session) == before and not files_dir.exists()
 
 
 def test_a_correction_is_a_new_version_and_keeps_the_old_one(session, world):

@@ -188,3 +188,20 @@ def test_payments_made_after_as_of_do_not_count(session: Session, c: County) -> 
     assert Reason.dues in flags(session)["M104"].reasons                   # as of June: not yet paid
     later = flags(session, as_of=date(2026, 7, 31), months=7)              # March paid: runs of 2 and 4
     assert "M104" not in later or Reason.dues not in later["M104"].reasons
+
+
+def test_the_dues_statement_and_the_lapse_check_agree_on_unpaid_months_of_unknown_amount(
+        session: Session, c: County) -> None:
+    from dangjian.services.dues import member_dues
+
+    record_exemption(session=session, member_id="M101", first=Month(2026, 7), last=Month(2026, 7),
+                     reason="生活困难", approver_unit_id="S", approved_on=date(2026, 6, 1), approved_by="党工委",
+                     actor="组织委员", today=JUNE_END)
+    statement = member_dues(session=session, member_id="M101", year=2026)
+    report = lapse_candidates(session=session, scope="B1", as_of=JUNE_END, months=6)
+    (flag,) = [f for f in report.flags if f.member_id == "M101"]
+    lapsed = [m for m in (Month(2026, i) for i in FIRST_HALF)
+              if "未交" in flag.month_line(m)]
+    # no base registered: every month owes an unknown amount, but July is exempted
+    assert [m for m in statement.unpaid if m <= Month(2026, 6)] == lapsed == [Month(2026, i) for i in FIRST_HALF]
+    assert Month(2026, 7) not in statement.unpaid and statement.unpaid_unknown[0] == Month(2026, 1)

@@ -220,6 +220,14 @@ def test_every_problem_is_reported_at_once(session: Session, tmp_path: Path) -> 
         "members.csv 第6行 人员类别", "members.csv 第6行 党员状态", "members.csv 第6行 所在支部"]
 
 
+def test_rows_with_cells_beyond_the_header_are_refused_with_file_and_line(
+        session: Session, tmp_path: Path) -> None:
+    members = [MEMBERS[0], MEMBERS[1] + ["多余"], MEMBERS[2], MEMBERS[3] + ["", "又多"]]
+    assert failure(session, files(tmp_path, UNITS, members)) == [
+        "members.csv 第3行：多出 1 个单元格（第12列），表头只有 11 列有列名",
+        "members.csv 第5行：多出 1 个单元格（第13列），表头只有 11 列有列名"]
+
+
 def test_a_clash_with_a_stored_member_or_unit_is_caught(session: Session, tmp_path: Path) -> None:
     import_org(session=session, paths=files(tmp_path, UNITS, MEMBERS), actor="测试")
     newcomer = person("M9", "1980-03-04", 11, unit="B2")            # M1's ID number

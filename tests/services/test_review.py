@@ -271,7 +271,7 @@ def test_pending_list_shows_only_branches_below_the_unit(session, world):
 def bulk_world(session, c, cycle, files_dir, tmp_path):
     """Three submitted reports of B1 (Q1, Q2 党课; 组织生活会 with its evidence file)."""
     photo = tmp_path / "照片.jpg"
-    photo.write_bytes(b"\xff\xd8photo")
+    photo.write_bytes(b"\xff\xd8\xffphoto")
     q1 = task(session, cycle, REVIEWED, "B1", date(2026, 1, 1))
     q2 = task(session, cycle, REVIEWED, "B1", date(2026, 4, 1))
     life = task(session, cycle, EVIDENCED, "B1", date(2026, 1, 1))

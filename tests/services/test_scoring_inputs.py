@@ -12,7 +12,7 @@ from dangjian.services.scoring_inputs import MetricEntry, set_manual_score, set_
 from dangjian.services.what_if import what_if
 from models import ManualScore, MetricValue, Scorecard, ScoreLine, ScoreRun
 from rules.loader import RuleSetError
-from rules.scorer import MissingMetric
+from rules.metrics import MissingInputs
 from tests.support.builders import RULES, county, planned_cycle
 
 SETS = RULES.parent
@@ -74,11 +74,18 @@ def test_a_manual_score_outside_the_items_range_is_refused(session, target_cycle
     assert session.execute(select(func.count()).select_from(ManualScore)).scalar_one() == 0
 
 
-def test_scoring_without_an_entered_metric_names_the_metric_and_the_unit(session, target_cycle):
+def test_scoring_without_entered_metrics_names_every_missing_metric_and_manual_score_at_once(
+        session, target_cycle):
     _, cycle = target_cycle
-    with pytest.raises(MissingMetric) as error:
+    enter_all(session, ["B1"])
+    set_metric_values(session=session, cycle_code="2026", entered_by="组织科",
+                      entries=[MetricEntry("B2", k, v) for k, v in FULL_DATA.items() if k != "dues_rate"])
+    with pytest.raises(MissingInputs) as error:
         score_cycle(session=session, cycle_id=cycle.id, as_of=date(2027, 1, 4))
-    assert "B1" in str(error.value) or "B2" in str(error.value)
+    details = error.value.details
+    assert "1 个考核对象缺少评分所需的数据，共 2 项" in error.value.message
+    assert any("单位 B2 缺少指标 dues_rate" in d for d in details)
+    assert any("单位 B2 的评分条目 street_appraisal" in d and "尚未录入人工评分" in d for d in details)
     assert session.execute(select(func.count()).select_from(ScoreRun)).scalar_one() == 0
 
 
@@ -132,3 +139,57 @@ def test_publishing_a_rescore_keeps_the_earlier_version_readable(session, target
     assert old["run"]["rule_set"]["code"] != new["run"]["rule_set"]["code"]
     assert old["run"]["published"] and new["run"]["published"]
     assert {u["grade"] for u in old["units"]} <= {"五星", "四星", "三星", "二星", "一星"}
+
+
+def _stored(session):
+    return (session.execute(select(func.count()).select_from(MetricValue)).scalar_one(),
+            session.execute(select(func.count()).select_from(ManualScore)).scalar_one())
+
+
+def test_metric_and_manual_values_for_a_unit_the_rules_never_score_are_refused(session, target_cycle):
+    from dangjian.errors import NotFound
+
+    with pytest.raises(ValidationFailed) as error:
+        set_metric_values(session=session, cycle_code="2026", entered_by="组织科",
+                          entries=[MetricEntry("C1", "群众满意率", 90)])
+    assert "C1 不是规则集" in str(error.value) and "指标 群众满意率" in str(error.value)
+    with pytest.raises(ValidationFailed) as error:
+        set_manual_score(session=session, cycle_code="2026", subject_id="S", item_code="street_appraisal",
+                         points=30, entered_by="街道党工委")
+    assert "S 不是规则集" in str(error.value) and "street_appraisal" in str(error.value)
+    with pytest.raises(NotFound) as missing:
+        set_metric_values(session=session, cycle_code="2026", entered_by="组织科",
+                          entries=[MetricEntry("B9", "群众满意率", 90)])
+    assert "B9" in str(missing.value)
+    assert _stored(session) == (0, 0)
+
+
+@pytest.mark.parametrize("metric, value, why", [
+    ("群众满意率", float("inf"), "不是有限的数字"),
+    ("群众满意率", float("nan"), "不是有限的数字"),
+    ("为民服务项目数", 1e300, "超出可录入的数值范围"),
+    ("发展党员数", 3.5, "3.5 不是整数（单位为“人”）"),
+])
+def test_metric_values_must_be_finite_whole_for_counts_and_in_range(session, target_cycle, metric, value, why):
+    with pytest.raises(ValidationFailed) as error:
+        set_metric_values(session=session, cycle_code="2026", entered_by="组织科",
+                          entries=[MetricEntry("B1", metric, value)])
+    assert why in str(error.value) and metric in str(error.value)
+    assert _stored(session) == (0, 0)
+
+
+@pytest.mark.parametrize("points", [float("nan"), float("inf"), float("-inf")])
+def test_a_manual_score_that_is_not_a_finite_number_is_refused(session, target_cycle, points):
+    with pytest.raises(ValidationFailed) as error:
+        set_manual_score(session=session, cycle_code="2026", subject_id="B1", item_code="street_appraisal",
+                         points=points, entered_by="街道党工委")
+    assert "不是有限的数字" in str(error.value)
+    assert _stored(session) == (0, 0)
+
+
+def test_every_bad_metric_row_is_reported_at_once(session, target_cycle):
+    with pytest.raises(ValidationFailed) as error:
+        set_metric_values(session=session, cycle_code="2026", entered_by="组织科", source="a.csv", entries=[
+            MetricEntry("B1", "群众满意率", 130), MetricEntry("C1", "群众满意率", 90),
+            MetricEntry("B2", "发展党员数", 1.5), MetricEntry("B2", "满意度", 1)])
+    assert [d.split(" ")[1] for d in error.value.details] == ["第1条", "第2条", "第3条", "第4条"]

@@ -363,9 +363,25 @@ def test_feeding_a_value_outside_the_metrics_range_writes_nothing(session, c):
                  shares=[Share("S", 2, "王镇")])
     split_target(session=session, cycle_code="2026", target_code="roster", from_unit="S", actor=BY,
                  shares=[Share("C1", 2, "张东")])
-    report(session, "C1", 2, date(2026, 6, 1), target="roster")
+    split_target(session=session, cycle_code="2026", target_code="roster", from_unit="C1", actor=BY,
+                 shares=[Share("B1", 2, "张东")])
+    report(session, "B1", 2, date(2026, 6, 1), target="roster")
     before = snapshot(session)
     with pytest.raises(ValidationFailed) as error:
         feed_metrics(session=session, cycle_code="2026", actor=BY)
-    assert "超出范围（0–1）" in str(error.value)
+    assert "B1 的指标 党员名册齐全 的值 2 超出范围（0–1）" in str(error.value)
     assert snapshot(session) == before
+
+
+def test_letters_do_not_make_streets_and_communities_subject_to_no_activity_warnings(session, c):
+    from dangjian.services.chasing import list_warnings, raise_warnings
+    from models import WarningKind
+
+    split_down(session)
+    issue_letters(session=session, cycle_code="2026", due_on=DUE, actor=BY, issued_on=ISSUED, today=TODAY)
+    for uid, who in (("S", "王镇"), ("C1", "张东"), ("C2", "李西")):
+        sign_letter(session=session, cycle_code="2026", unit_id=uid, signed_on=DUE, signed_by=who, today=TODAY)
+    cycle_id = letters(session)[0].cycle_id
+    raise_warnings(session=session, cycle_id=cycle_id, as_of=TODAY)
+    watched = {w.unit_id for w in list_warnings(session=session) if w.kind == WarningKind.inactivity}
+    assert watched == {"B1", "B2"}      # the branches, whose meetings are the rule set's duties
