@@ -64,7 +64,8 @@ def test_a_missing_units_file_is_one_error_not_one_per_member(workdir, tmp_path)
 
 def test_a_day_that_does_not_exist_is_called_so(workdir):
     task_id = first_open_task(workdir, "theme_party_day")
-    result = run("tasks", "close", str(task_id), "--held-on", "2026-02-30", "--topic", "主题党日", cwd=workdir)
+    result = run("tasks", "close", str(task_id), "--held-on", "2026-02-30", "--topic", "主题党日",
+                 "--as-admin", "--by", "测试", cwd=workdir)
     assert result.returncode == 2
     assert "2026-02-30 不是有效日期" in result.stderr and "请写成" not in result.stderr
 
@@ -72,7 +73,8 @@ def test_a_day_that_does_not_exist_is_called_so(workdir):
 def test_a_folder_given_as_evidence_is_called_a_folder(workdir, tmp_path):
     task_id = first_open_task(workdir, "theme_party_day")
     result = run("tasks", "close", str(task_id), "--held-on", "2026-01-10", "--topic", "主题党日",
-                 "--minutes", "记录", "--attendee", "M0001", "--evidence", str(tmp_path), cwd=workdir)
+                 "--minutes", "记录", "--attendee", "M0001", "--evidence", str(tmp_path),
+                 "--as-admin", "--by", "测试", cwd=workdir)
     assert result.returncode != 0
     assert f"{tmp_path} 是文件夹" in result.stderr and "文件不存在" not in result.stderr
 
