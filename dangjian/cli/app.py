@@ -1,8 +1,10 @@
 """The typer app, its consoles, and the Prefect environment for the embedded default."""
 from __future__ import annotations
 
+import contextlib
 import os
 import socket
+from collections.abc import Iterator
 from pathlib import Path
 from typing import Any
 
@@ -62,9 +64,27 @@ def run_flow(flow_fn: Any, *args: Any, **kwargs: Any) -> Any:
     otherwise stay RUNNING in Prefect's records for good."""
     from prefect import tags
 
-    mark_orphaned_runs_crashed()
-    with tags(CLI_TAG, f"pid:{os.getpid()}", f"host:{socket.gethostname()}", f"boot:{_boot_id()}"):
-        return flow_fn(*args, **kwargs)
+    with prefect_server():
+        mark_orphaned_runs_crashed()
+        with tags(CLI_TAG, f"pid:{os.getpid()}", f"host:{socket.gethostname()}", f"boot:{_boot_id()}"):
+            return flow_fn(*args, **kwargs)
+
+
+@contextlib.contextmanager
+def prefect_server() -> Iterator[None]:
+    """Without PREFECT_API_URL, flows need a server of their own. Prefect's ephemeral one
+    outlives a command killed with kill -9; ours (dangjian.prefect_local) dies with it.
+    Same PREFECT_HOME, so the same run records. After prepare_prefect()."""
+    if os.environ.get("PREFECT_API_URL"):
+        yield
+        return
+    from prefect.settings import PREFECT_API_URL, temporary_settings
+
+    from dangjian.prefect_local import local_server
+
+    with local_server(Path(os.environ["PREFECT_HOME"]), services=False) as server, \
+            temporary_settings(updates={PREFECT_API_URL: server.api_url}):
+        yield
 
 
 def _boot_id() -> str:
