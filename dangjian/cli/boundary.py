@@ -8,18 +8,15 @@ done · 130 interrupted (Ctrl-C).
 """
 from __future__ import annotations
 
-import os
 import re
-import secrets
 import sys
-import traceback
-from pathlib import Path
 from typing import Any, NoReturn
 
 from typer import rich_utils
 from typer._click import exceptions as click_errors
 from typer.exceptions import Abort
 
+from dangjian.error_log import describe_unexpected, log_unexpected
 from dangjian.errors import DomainError
 
 EXIT_INTERNAL = 1
@@ -27,32 +24,6 @@ EXIT_INTERRUPTED = 130
 
 # A token such as -5, -0.5, -.5 or -1e3: a value, never one of our options (none is a digit).
 NEGATIVE_NUMBER = re.compile(r"-(\d+\.?\d*|\.\d+)([eE][-+]?\d+)?")
-
-
-def error_log_path() -> Path:
-    """DANGJIAN_LOG_DIR/errors.log, else .dangjian/logs/errors.log beside Prefect's default home."""
-    return Path(os.environ.get("DANGJIAN_LOG_DIR") or Path(".dangjian") / "logs") / "errors.log"
-
-
-def log_unexpected(error: BaseException, argv: list[str]) -> tuple[str, str]:
-    """Append the traceback under a fresh error id; returns (id, where it was written or why not)."""
-    from dangjian.clock import now_utc
-
-    error_id = secrets.token_hex(4)
-    path = error_log_path()
-    text = "".join(traceback.format_exception(error))
-    try:
-        path.parent.mkdir(parents=True, exist_ok=True)
-        with open(path, "a", encoding="utf-8") as log:
-            log.write(f"--- {error_id} {now_utc().isoformat()} dangjian {' '.join(argv)}\n{text}\n")
-        return error_id, f"详情已记入 {path.resolve()}"
-    except OSError as failed:
-        return error_id, f"未能写入错误日志 {path}（{failed.strerror or failed}）"
-
-
-def describe_unexpected(error: BaseException, error_id: str, where: str) -> str:
-    kind = type(error).__name__
-    return f"内部错误（编号 {error_id}，{kind}）：命令未完成。{where}；报告问题时请附上此编号。"
 
 
 def _accept_negative_numbers() -> None:
@@ -120,7 +91,7 @@ def run(command: Any, argv: list[str]) -> NoReturn:
         if known is not None:
             _print(f"错误：{known}")
             sys.exit(known.exit_code)
-        error_id, where = log_unexpected(error, argv)
+        error_id, where = log_unexpected(error, 'dangjian ' + ' '.join(argv))
         _print(describe_unexpected(error, error_id, where))
         sys.exit(EXIT_INTERNAL)
     if code == EXIT_INTERRUPTED:    # typer turns Ctrl-C inside a command into Exit(130)
