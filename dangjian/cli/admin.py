@@ -8,7 +8,7 @@ from typing import Annotated
 import typer
 from rich.table import Table
 
-from dangjian.cli.app import app, cycle_app, err, org_app, out, rules_app
+from dangjian.cli.app import app, cycle_app, err, org_app, out, require_files, rules_app
 from dangjian.db import get_engine, session_scope
 from dangjian.domain.dates import parse_shanghai_date
 from dangjian.errors import ValidationFailed
@@ -34,6 +34,7 @@ def org_import(
     """导入组织机构与党员名册：全部校验通过才写入，任何一行有错则不导入。"""
     from dangjian.services.org_import import import_org
 
+    require_files(paths)
     with session_scope() as session:
         report = import_org(session=session, paths=paths, actor=by)
     out.print(

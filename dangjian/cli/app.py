@@ -39,6 +39,26 @@ app.add_typer(targets_app, name="targets")
 out = Console()
 err = Console(stderr=True, soft_wrap=True)
 
+EXIT_PARTIAL = 7    # --partial wrote the good rows and refused the others
+
+
+def require_files(paths: list[Path] | Path | None, what: str = "文件") -> None:
+    """Missing input files are "not found" (exit 3), all named at once, before any work."""
+    from dangjian.errors import NotFound
+
+    listed = [] if paths is None else [paths] if isinstance(paths, Path) else list(paths)
+    problems = [f"{what}不存在：{p}" if not p.exists() else f"{what}是目录，不是文件：{p}"
+                for p in listed if not p.is_file()]
+    if len(problems) == 1:
+        raise NotFound(problems[0], field="file")
+    if problems:
+        raise NotFound(f"{len(problems)} 个{what}找不到：", field="file", details=problems)
+
+
+def partial_exit_code(written: int, first_failure_code: int) -> int:
+    """After refused rows: 7 when good rows were written anyway (--partial), else the refusal's code."""
+    return EXIT_PARTIAL if written else first_failure_code
+
 
 def prepare_prefect(home: Path | None = None) -> None:
     """Prefect keeps its own database beside ours, never in the same file (DESIGN.md).

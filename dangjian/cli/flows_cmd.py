@@ -162,6 +162,8 @@ def scorecard(
     elif fmt == Format.json:
         text = to_json(doc)
         if output:
+            if not output.parent.is_dir():
+                raise ValidationFailed(f"输出目录不存在：{output.parent}", field="output")
             output.write_text(text, encoding="utf-8")
             out.print(f"已写入 {output}")
         else:

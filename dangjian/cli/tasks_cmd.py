@@ -9,7 +9,7 @@ from typing import Annotated
 import typer
 from rich.table import Table
 
-from dangjian.cli.app import err, out, tasks_app
+from dangjian.cli.app import err, out, partial_exit_code, require_files, tasks_app
 from dangjian.db import session_scope
 from dangjian.domain.completion import AttendanceEntry
 from dangjian.domain.dates import parse_shanghai_date
@@ -61,6 +61,7 @@ def _report(held_on: str, topic: str, minutes: str | None, minutes_file: Path | 
             attendee: list[str], leave: list[str], absent: list[str], evidence: list[Path], by: str):
     from dangjian.services.closing import Report
 
+    require_files([*([minutes_file] if minutes_file else []), *evidence])
     if minutes_file is not None:
         minutes = _read_text(minutes_file)
     return Report(held_on=parse_shanghai_date(held_on, "held-on"), topic=topic, minutes=minutes or "",
@@ -152,8 +153,7 @@ _LIST = re.compile(r"[;；\n]+")
 
 
 def _read_text(path: Path) -> str:
-    if not path.is_file():
-        raise ValidationFailed(f"文件不存在：{path}", field="file")
+    require_files(path)
     raw = path.read_bytes()
     try:
         return raw.decode("utf-8-sig")
@@ -263,7 +263,7 @@ def tasks_close_many(
         err.print(f"未写入 {len(result.failures)} 行：", highlight=False)
         for failure in result.failures:
             err.print(f"  - {failure.line()}", highlight=False, markup=False)
-        raise typer.Exit(code=failure.error.exit_code)
+        raise typer.Exit(code=partial_exit_code(len(written), result.failures[0].error.exit_code))
 
 
 # --- waive --------------------------------------------------------------------------------

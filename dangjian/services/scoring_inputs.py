@@ -72,13 +72,17 @@ def set_metric_values(*, session: Session, cycle_code: str, entries: list[Metric
     cycle = get_cycle(session, cycle_code)
     loaded = _rules(session, cycle)
     problems: list[str] = []
+    unknown = 0         # problems that are unknown subjects or metrics
     for n, entry in enumerate(entries, start=1):
         where = f"{source} 第{n}条 " if len(entries) > 1 else ""
         if not _subject_exists(session, entry.subject_id):
             problems.append(f"{where}未知的组织或党员：{entry.subject_id}")
-        problems += _check_metric(loaded, entry, where)
-    if problems:
-        raise ValidationFailed("指标值未保存：", details=problems)
+            unknown += 1
+        found = _check_metric(loaded, entry, where)
+        unknown += sum(1 for p in found if "未知的指标" in p)
+        problems += found
+    if problems:   # only unknown codes: not found (exit 3); any bad value: invalid (exit 2)
+        raise (NotFound if unknown == len(problems) else ValidationFailed)("指标值未保存：", details=problems)
     for entry in entries:
         code = _canonical(loaded, entry.metric)
         row = session.execute(select(MetricValue).where(
@@ -127,7 +131,7 @@ def set_manual_score(*, session: Session, cycle_code: str, subject_id: str, item
     item = items.get(item_code)
     if item is None:
         known = "、".join(f"{i.code}（{i.name}）" for i in items.values()) or "（本规则集没有人工评分条目）"
-        raise ValidationFailed(f"未知的人工评分条目 {item_code}；可用：{known}", field="item")
+        raise NotFound(f"未知的人工评分条目 {item_code}；可用：{known}", field="item")
     if not _subject_exists(session, subject_id):
         raise NotFound(f"未知的组织或党员：{subject_id}", field="subject")
     low, high = item.range

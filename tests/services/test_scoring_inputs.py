@@ -4,7 +4,7 @@ from datetime import date
 import pytest
 from sqlalchemy import func, select
 
-from dangjian.errors import ValidationFailed
+from dangjian.errors import NotFound, ValidationFailed
 from dangjian.services.rule_sets import register_rule_set
 from dangjian.services.scorecards import scorecard_document
 from dangjian.services.scoring import publish_run, score_cycle
@@ -44,8 +44,8 @@ def enter_all(session, units, **overrides):
                          item_code="street_appraisal", points=36, entered_by="街道党工委 李明")
 
 
-def test_an_undeclared_metric_is_refused_with_the_declared_ones_listed(session, target_cycle):
-    with pytest.raises(ValidationFailed) as error:
+def test_an_undeclared_metric_is_not_found_with_the_declared_ones_listed(session, target_cycle):
+    with pytest.raises(NotFound) as error:
         set_metric_values(session=session, cycle_code="2026", entered_by="组织科",
                           entries=[MetricEntry("B1", "满意度", 90)])
     assert "未知的指标 满意度" in str(error.value) and "群众满意率" in str(error.value)
