@@ -80,8 +80,8 @@ def rules_test(files: Annotated[list[Path], typer.Argument(help="规则集 YAML 
                 out.print(f"    {result.message}", highlight=False, markup=False)
         if not results:
             out.print(f"{path}：没有样例")
-    if failures:
-        raise typer.Exit(code=1)
+    if failures:   # a rule file whose examples fail is invalid input
+        raise typer.Exit(code=2)
 
 
 @rules_app.command("load")
