@@ -18,7 +18,8 @@ from dangjian.errors import DomainError, NotFound, ValidationFailed
 
 # Commands that never open DANGJIAN_DATABASE_URL (the demo makes its own), and those that
 # create the schema there (they need a usable URL, not an initialised database).
-WITHOUT_DATABASE = {("demo",), ("rules", "check"), ("rules", "test"), ("develop", "steps")}
+WITHOUT_DATABASE = {("demo",), ("rules", "check"), ("rules", "test"), ("develop", "steps"),
+                    ("serve",)}   # serve checks its deployment file first, then calls check_initialised
 CREATING = {("init",), ("db", "upgrade")}
 SUPPORTED = ("sqlite", "postgresql")
 HINT = "请先运行 dangjian init（或用 DANGJIAN_DATABASE_URL 指向已初始化的数据库）"

@@ -144,6 +144,10 @@ def serve(
     require_files(prefect_file)
     specs = read_specs(prefect_file)          # a broken file is reported before anything starts
     check_entrypoints(specs, prefect_file)
+    from dangjian.cli.database_check import check_initialised
+    from dangjian.settings import get_settings
+
+    check_initialised(get_settings().database_url)
     prepare_prefect()
     with contextlib.ExitStack() as stack:
         if not os.environ.get("PREFECT_API_URL"):
