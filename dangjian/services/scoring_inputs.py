@@ -6,6 +6,7 @@ metric or item lists the ones that exist; a value outside the declared range is 
 from __future__ import annotations
 
 import csv
+import io
 from dataclasses import dataclass
 from pathlib import Path
 from typing import Any
@@ -102,12 +103,22 @@ def set_metric_values(*, session: Session, cycle_code: str, entries: list[Metric
     return len(entries)
 
 
+def _decode(path: Path) -> str:
+    """UTF-8 (BOM allowed), else GB18030: Excel in China saves CSV as GBK."""
+    raw = path.read_bytes()
+    for encoding in ("utf-8-sig", "gb18030"):
+        try:
+            return raw.decode(encoding)
+        except UnicodeDecodeError:
+            continue
+    raise ValidationFailed(f"{path}：无法识别的文件编码，请另存为 UTF-8 CSV", field="file")
+
+
 def read_metric_csv(path: Path) -> list[MetricEntry]:
-    """CSV with header 对象编码,指标,值[,说明] (UTF-8, BOM allowed)."""
+    """CSV with header 对象编码,指标,值[,说明] (UTF-8 with or without BOM, or GBK)."""
     if not path.is_file():
         raise NotFound(f"文件不存在：{path}", field="file")
-    with path.open(encoding="utf-8-sig", newline="") as fh:
-        rows = list(csv.DictReader(fh))
+    rows = list(csv.DictReader(io.StringIO(_decode(path), newline="")))
     problems, entries = [], []
     for n, row in enumerate(rows, start=2):
         try:

@@ -132,3 +132,20 @@ def test_publishing_a_rescore_keeps_the_earlier_version_readable(session, target
     assert old["run"]["rule_set"]["code"] != new["run"]["rule_set"]["code"]
     assert old["run"]["published"] and new["run"]["published"]
     assert {u["grade"] for u in old["units"]} <= {"五星", "四星", "三星", "二星", "一星"}
+
+
+def test_a_metric_csv_saved_by_excel_as_gbk_is_read(tmp_path):
+    from dangjian.services.scoring_inputs import read_metric_csv
+
+    path = tmp_path / "指标.csv"
+    path.write_bytes("对象编码,指标,值,说明\nB1,群众满意率,88,测评结果\n".encode("gbk"))
+    assert read_metric_csv(path) == [MetricEntry("B1", "群众满意率", 88.0, "测评结果")]
+
+
+def test_a_metric_csv_in_no_known_encoding_is_refused_in_chinese(tmp_path):
+    from dangjian.services.scoring_inputs import read_metric_csv
+
+    path = tmp_path / "bad.csv"
+    path.write_bytes(b"\xff\xfe\x00\xd8\x00\xdc\x81")
+    with pytest.raises(ValidationFailed, match="无法识别的文件编码"):
+        read_metric_csv(path)
