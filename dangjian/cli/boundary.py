@@ -43,7 +43,7 @@ def _accept_negative_numbers() -> None:
         original(self, arg, state)
 
     process_opts._dangjian = True  # type: ignore[attr-defined]
-    cls._process_opts = process_opts
+    cls._process_opts = process_opts  # type: ignore[method-assign]
 
 
 def _print(text: str) -> None:

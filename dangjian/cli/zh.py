@@ -87,7 +87,7 @@ def install() -> None:
     for name, text in RICH_CONSTANTS.items():
         if hasattr(typer.rich_utils, name):
             setattr(typer.rich_utils, name, text)
-    typer.core._ = lambda message: TYPER_GETTEXT.get(message, message)  # type: ignore[attr-defined]
+    typer.core._ = lambda message: TYPER_GETTEXT.get(message, message)
     if getattr(formatting.HelpFormatter.write_usage, "_zh", False):
         return
     write_usage = formatting.HelpFormatter.write_usage
