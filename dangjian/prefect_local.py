@@ -80,8 +80,10 @@ def _healthy(api_url: str) -> bool:
 
 @contextlib.contextmanager
 def local_server(home: Path, *, port: int | None = None, scheduler_loop_seconds: float | None = None,
-                 startup_timeout: float = 120.0, extra_env: dict[str, str] | None = None) -> Iterator[LocalServer]:
-    """Start `prefect server start` for the duration of the block; stop it afterwards."""
+                 startup_timeout: float = 120.0, extra_env: dict[str, str] | None = None,
+                 services: bool = True) -> Iterator[LocalServer]:
+    """Start `prefect server start` for the duration of the block; stop it afterwards.
+    `services=False`: the API only (no scheduler), as a flow command needs."""
     home.mkdir(parents=True, exist_ok=True)
     port = port or free_port()
     api_url = f"http://127.0.0.1:{port}/api"
@@ -96,7 +98,7 @@ def local_server(home: Path, *, port: int | None = None, scheduler_loop_seconds:
     with open(log_path, "ab") as log:
         process = subprocess.Popen(
             [sys.executable, "-m", "prefect", "--no-prompt", "server", "start", "--host", "127.0.0.1", "--port", str(port),
-             "--no-ui", "--analytics-off"],
+             "--no-ui", "--analytics-off", *([] if services else ["--no-services"])],
             env=env, stdout=log, stderr=subprocess.STDOUT, stdin=subprocess.DEVNULL,
             # Started before Prefect starts any thread of ours; the hook makes one C call.
             preexec_fn=_pdeathsig_setter())  # noqa: PLW1509

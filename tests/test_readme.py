@@ -19,6 +19,7 @@ import subprocess
 import sys
 import time
 import urllib.request
+from collections.abc import Callable
 from dataclasses import dataclass, field
 from pathlib import Path
 
@@ -94,7 +95,7 @@ def run_command(command: str, cwd: Path, env: dict[str, str]) -> subprocess.Comp
                           text=True, timeout=600, check=False, stdin=subprocess.DEVNULL)
 
 
-def run_until_ready(command: str, cwd: Path, env: dict[str, str], ready: "callable") -> str:
+def run_until_ready(command: str, cwd: Path, env: dict[str, str], ready: Callable[[str], bool]) -> str:
     """Start a command that serves until stopped, wait until `ready(output)`, stop it with Ctrl-C."""
     log = cwd / f"long-running-{abs(hash(command))}.log"
     with open(log, "wb") as sink:

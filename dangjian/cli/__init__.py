@@ -3,15 +3,11 @@ from __future__ import annotations
 
 import sys
 
-from dangjian.cli.app import app, err
-from dangjian.errors import DomainError
-
 
 def main() -> None:
-    from dangjian.cli import commands  # noqa: F401  (registers every command on `app`)
+    import typer
 
-    try:
-        app(standalone_mode=True)
-    except DomainError as error:
-        err.print(f"[bold red]错误：[/bold red]{error}", highlight=False)
-        sys.exit(error.exit_code)
+    from dangjian.cli import boundary, commands  # noqa: F401  (commands registers every command on `app`)
+    from dangjian.cli.app import app
+
+    boundary.run(typer.main.get_command(app), sys.argv[1:])

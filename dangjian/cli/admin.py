@@ -7,7 +7,7 @@ from typing import Annotated
 
 import typer
 
-from dangjian.cli.app import app, cycle_app, err, org_app, out, rules_app
+from dangjian.cli.app import app, cycle_app, err, org_app, out, require_files, rules_app
 from dangjian.db import get_engine, session_scope
 from dangjian.domain.dates import parse_shanghai_date
 from dangjian.errors import ValidationFailed
@@ -35,6 +35,7 @@ def org_import(
     from dangjian.cli.progress import working
     from dangjian.services.org_import import import_org
 
+    require_files(paths)
     with working(f"正在校验并导入 {len(paths)} 个文件…"), session_scope() as session:
         report = import_org(session=session, paths=paths, actor=by)
     out.print(

@@ -1,8 +1,10 @@
 """The typer app, its consoles, and the Prefect environment for the embedded default."""
 from __future__ import annotations
 
+import contextlib
 import os
 import socket
+from collections.abc import Iterator
 from pathlib import Path
 from typing import Any
 
@@ -37,6 +39,26 @@ app.add_typer(targets_app, name="targets")
 out = Console()
 err = Console(stderr=True, soft_wrap=True)
 
+EXIT_PARTIAL = 7    # --partial wrote the good rows and refused the others
+
+
+def require_files(paths: list[Path] | Path | None, what: str = "文件") -> None:
+    """Missing input files are "not found" (exit 3), all named at once, before any work."""
+    from dangjian.errors import NotFound
+
+    listed = [] if paths is None else [paths] if isinstance(paths, Path) else list(paths)
+    problems = [f"{what}不存在：{p}" if not p.exists() else f"{what}是目录，不是文件：{p}"
+                for p in listed if not p.is_file()]
+    if len(problems) == 1:
+        raise NotFound(problems[0], field="file")
+    if problems:
+        raise NotFound(f"{len(problems)} 个{what}找不到：", field="file", details=problems)
+
+
+def partial_exit_code(written: int, first_failure_code: int) -> int:
+    """After refused rows: 7 when good rows were written anyway (--partial), else the refusal's code."""
+    return EXIT_PARTIAL if written else first_failure_code
+
 
 def prepare_prefect(home: Path | None = None) -> None:
     """Prefect keeps its own database beside ours, never in the same file (DESIGN.md).
@@ -62,9 +84,27 @@ def run_flow(flow_fn: Any, *args: Any, **kwargs: Any) -> Any:
     otherwise stay RUNNING in Prefect's records for good."""
     from prefect import tags
 
-    mark_orphaned_runs_crashed()
-    with tags(CLI_TAG, f"pid:{os.getpid()}", f"host:{socket.gethostname()}", f"boot:{_boot_id()}"):
-        return flow_fn(*args, **kwargs)
+    with prefect_server():
+        mark_orphaned_runs_crashed()
+        with tags(CLI_TAG, f"pid:{os.getpid()}", f"host:{socket.gethostname()}", f"boot:{_boot_id()}"):
+            return flow_fn(*args, **kwargs)
+
+
+@contextlib.contextmanager
+def prefect_server() -> Iterator[None]:
+    """Without PREFECT_API_URL, flows need a server of their own. Prefect's ephemeral one
+    outlives a command killed with kill -9; ours (dangjian.prefect_local) dies with it.
+    Same PREFECT_HOME, so the same run records. After prepare_prefect()."""
+    if os.environ.get("PREFECT_API_URL"):
+        yield
+        return
+    from prefect.settings import PREFECT_API_URL, temporary_settings
+
+    from dangjian.prefect_local import local_server
+
+    with local_server(Path(os.environ["PREFECT_HOME"]), services=False) as server, \
+            temporary_settings(updates={PREFECT_API_URL: server.api_url}):
+        yield
 
 
 def _boot_id() -> str:

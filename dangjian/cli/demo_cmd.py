@@ -6,7 +6,7 @@ from typing import Annotated
 
 import typer
 
-from dangjian.cli.app import app, out, prepare_prefect
+from dangjian.cli.app import app, out, prefect_server, prepare_prefect
 
 
 @app.command()
@@ -22,7 +22,8 @@ def demo(directory: Annotated[Path, typer.Option("--dir", help="演示数据目�
     prepare_prefect(paths.prefect_home)
     from dangjian.demo.run import run_demo
 
-    seconds = run_demo(paths, out)
+    with prefect_server():
+        seconds = run_demo(paths, out)
     out.rule()
     out.print(f"演示完成，用时 {seconds:.1f} 秒。", highlight=False)
     for label, where in (("数据库", paths.database), ("佐证材料", paths.files),

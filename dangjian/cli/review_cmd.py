@@ -5,7 +5,7 @@ from typing import Annotated
 
 import typer
 
-from dangjian.cli.app import err, out, review_app
+from dangjian.cli.app import err, out, partial_exit_code, review_app
 from dangjian.db import session_scope
 from dangjian.errors import ValidationFailed
 from dangjian.labels import REVIEW_DECISION
@@ -57,7 +57,7 @@ def review_accept(
         err.print(f"未处理 {len(result.failures)} 条：", highlight=False)
         for failure in result.failures:
             err.print(f"  - {failure.line()}", highlight=False, markup=False)
-        raise typer.Exit(code=result.failures[0].error.exit_code)
+        raise typer.Exit(code=partial_exit_code(len(result.reviews), result.failures[0].error.exit_code))
 
 
 @review_app.command("return")

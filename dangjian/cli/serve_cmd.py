@@ -19,7 +19,7 @@ import typer
 from ruamel.yaml import YAML
 
 import deployments
-from dangjian.cli.app import app, out, prepare_prefect
+from dangjian.cli.app import app, out, prepare_prefect, require_files
 from dangjian.errors import ValidationFailed
 
 if TYPE_CHECKING:
@@ -141,8 +141,13 @@ def serve(
     未设置 PREFECT_API_URL 时先在后台启动一个本地 Prefect 服务器（含调度服务，数据在
     PREFECT_HOME 下），退出时一并停止；设置了则使用那台服务器。
     """
+    require_files(prefect_file)
     specs = read_specs(prefect_file)          # a broken file is reported before anything starts
     check_entrypoints(specs, prefect_file)
+    from dangjian.cli.database_check import check_initialised
+    from dangjian.settings import get_settings
+
+    check_initialised(get_settings().database_url)
     prepare_prefect()
     with contextlib.ExitStack() as stack:
         if not os.environ.get("PREFECT_API_URL"):

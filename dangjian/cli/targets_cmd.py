@@ -10,7 +10,7 @@ from typing import Annotated
 
 import typer
 
-from dangjian.cli.app import out, targets_app
+from dangjian.cli.app import out, require_files, targets_app
 from dangjian.clock import today
 from dangjian.db import session_scope
 from dangjian.domain.dates import parse_as_of, parse_shanghai_date
@@ -140,6 +140,7 @@ def sign_cmd(cycle: Cycle, unit: Annotated[str, typer.Argument(help="签订单�
     """登记单位签订目标责任书，办结其签订任务。"""
     from dangjian.services.targets import sign_letter
 
+    require_files(evidence, "佐证材料文件")
     with session_scope() as session:
         row = sign_letter(session=session, cycle_code=cycle, unit_id=unit, signed_on=_date(on, "on"),
                           signed_by=by, evidence=evidence, note=note)

@@ -8,7 +8,7 @@ from typing import Annotated
 
 import typer
 
-from dangjian.cli.app import out, tasks_app
+from dangjian.cli.app import out, partial_exit_code, require_files, tasks_app
 from dangjian.db import session_scope
 from dangjian.domain.completion import AttendanceEntry
 from dangjian.domain.dates import parse_shanghai_date
@@ -81,6 +81,7 @@ def _report(held_on: str, topic: str, minutes: str | None, minutes_file: Path | 
             attendee: list[str], leave: list[str], absent: list[str], evidence: list[Path], by: str):
     from dangjian.services.closing import Report
 
+    require_files([*([minutes_file] if minutes_file else []), *evidence])
     if minutes_file is not None:
         minutes = _read_text(minutes_file)
     return Report(held_on=parse_shanghai_date(held_on, "held-on"), topic=topic, minutes=minutes or "",
@@ -287,7 +288,7 @@ def tasks_close_many(
         note(f"未写入 {len(result.failures)} 行：")
         for failure in result.failures:
             note(failure.line(), prefix="  - ")
-        raise typer.Exit(code=failure.error.exit_code)
+        raise typer.Exit(code=partial_exit_code(len(written), result.failures[0].error.exit_code))
 
 
 # --- waive --------------------------------------------------------------------------------

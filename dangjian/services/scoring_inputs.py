@@ -162,18 +162,19 @@ def set_metric_values(*, session: Session, cycle_code: str, entries: list[Metric
     loaded = _rules(session, cycle)
     scored = scored_subjects(session, cycle, loaded)
     problems = list(problems)
-    unknown = False
+    unknown = 0         # problems that are unknown subjects or metrics
     for n, entry in enumerate(entries, start=1):
         where = entry.where or (f"{source} 第{n}条 " if len(entries) > 1 else "")
         problem = _subject_problem(session, loaded, scored, entry.subject_id, f"指标 {entry.metric}")
         if problem:
-            unknown = unknown or problem.startswith("未知的组织")
+            unknown += problem.startswith("未知的组织")
             problems.append(where + problem)
-        problems += _check_metric(loaded, entry, where, scored[1])
-    if problems:
-        # one unknown subject alone is "not found"; anything else is invalid input
-        error = NotFound if unknown and len(problems) == 1 else ValidationFailed
-        raise error("指标值未保存：", details=problems, field="subject" if error is NotFound else None)
+        found = _check_metric(loaded, entry, where, scored[1])
+        unknown += sum(1 for p in found if "未知的指标" in p)
+        problems += found
+    if problems:   # only unknown codes: not found (exit 3); any bad value: invalid (exit 2)
+        error = NotFound if unknown == len(problems) else ValidationFailed
+        raise error("指标值未保存：", details=problems)
     require_writable(session, [cycle.id or 0], "录入指标值")
     for entry in entries:
         code = _canonical(loaded, entry.metric)
@@ -250,7 +251,7 @@ def set_manual_score(*, session: Session, cycle_code: str, subject_id: str, item
     item = items.get(item_code)
     if item is None:
         known = "、".join(f"{i.code}（{i.name}）" for i in items.values()) or "（本规则集没有人工评分条目）"
-        raise ValidationFailed(f"未知的人工评分条目 {item_code}；可用：{known}", field="item")
+        raise NotFound(f"未知的人工评分条目 {item_code}；可用：{known}", field="item")
     problem = _subject_problem(session, loaded, scored_subjects(session, cycle, loaded), subject_id,
                                f"人工评分“{item.name}”（{item.code}）")
     if problem:

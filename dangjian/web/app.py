@@ -19,12 +19,13 @@ import anyio
 import anyio.to_thread
 from fastapi import FastAPI, Request
 from fastapi.exceptions import RequestValidationError
-from fastapi.responses import JSONResponse, Response
+from fastapi.responses import JSONResponse, PlainTextResponse, Response
 from fastapi.staticfiles import StaticFiles
 from fastapi.templating import Jinja2Templates
 from sqlalchemy import Engine
 
 from dangjian.clock import now_utc
+from dangjian.error_log import log_unexpected
 from dangjian.errors import DomainError
 from dangjian.web import filters
 from dangjian.web.config import WebConfig, config_from_env
@@ -191,6 +192,25 @@ def create_app(*, engine: Engine | None = None, config: WebConfig | None = None,
         if request.url.path.startswith("/api"):
             return JSONResponse({"error": "请求参数有误", "details": details}, status_code=422)
         return error_page(request, DomainError("请求参数有误", details=details))
+
+    @app.exception_handler(Exception)
+    async def _unexpected(request: Request, exc: Exception) -> Response:
+        # Starlette answers this outside our middleware, hence the headers here.
+        error_id, _where = log_unexpected(exc, f"web {request.method} {request.url.path}")
+        log.error("内部错误 %s：%s %s", error_id, request.method, request.url.path, exc_info=exc)
+        message = f"服务器内部错误（编号 {error_id}）：操作未完成，请稍后重试；向管理员报告时请附上此编号"
+        headers = {**SECURITY_HEADERS, "Cache-Control": "no-store"}
+        if request.url.path.startswith("/api"):
+            return JSONResponse({"error": message, "details": [], "error_id": error_id}, status_code=500,
+                                headers=headers)
+        error = DomainError(message)
+        error.status = 500
+        try:
+            response: Response = error_page(request, error)
+        except Exception:  # noqa: BLE001  (the page itself failed: plain text still tells the user)
+            response = PlainTextResponse(message, status_code=500)
+        response.headers.update(headers)
+        return response
 
     from dangjian.web.routes import admin, api, auth, leader, review, secretary
 

@@ -4,7 +4,7 @@ from datetime import date
 import pytest
 from sqlalchemy import func, select
 
-from dangjian.errors import ValidationFailed
+from dangjian.errors import NotFound, ValidationFailed
 from dangjian.services.rule_sets import register_rule_set
 from dangjian.services.scorecards import scorecard_document
 from dangjian.services.scoring import publish_run, score_cycle
@@ -44,8 +44,8 @@ def enter_all(session, units, **overrides):
                          item_code="street_appraisal", points=36, entered_by="街道党工委 李明")
 
 
-def test_an_undeclared_metric_is_refused_with_the_declared_ones_listed(session, target_cycle):
-    with pytest.raises(ValidationFailed) as error:
+def test_an_undeclared_metric_is_not_found_with_the_declared_ones_listed(session, target_cycle):
+    with pytest.raises(NotFound) as error:
         set_metric_values(session=session, cycle_code="2026", entered_by="组织科",
                           entries=[MetricEntry("B1", "满意度", 90)])
     assert "未知的指标 满意度" in str(error.value) and "群众满意率" in str(error.value)
@@ -193,3 +193,21 @@ def test_every_bad_metric_row_is_reported_at_once(session, target_cycle):
             MetricEntry("B1", "群众满意率", 130), MetricEntry("C1", "群众满意率", 90),
             MetricEntry("B2", "发展党员数", 1.5), MetricEntry("B2", "满意度", 1)])
     assert [d.split(" ")[1] for d in error.value.details] == ["第1条", "第2条", "第3条", "第4条"]
+
+
+def test_a_metric_csv_saved_by_excel_as_gbk_is_read(tmp_path):
+    from dangjian.services.scoring_inputs import read_metric_csv
+
+    path = tmp_path / "指标.csv"
+    path.write_bytes("对象编码,指标,值,说明\nB1,群众满意率,88,测评结果\n".encode("gbk"))
+    (entry,) = read_metric_csv(path)
+    assert (entry.subject_id, entry.metric, entry.value, entry.note) == ("B1", "群众满意率", 88.0, "测评结果")
+
+
+def test_a_metric_csv_in_no_known_encoding_is_refused_in_chinese(tmp_path):
+    from dangjian.services.scoring_inputs import read_metric_csv
+
+    path = tmp_path / "bad.csv"
+    path.write_bytes(b"\xff\xfe\x00\xd8\x00\xdc\x81")
+    with pytest.raises(ValidationFailed, match="无法识别的文件编码"):
+        read_metric_csv(path)
