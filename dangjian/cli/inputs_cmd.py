@@ -52,3 +52,14 @@ def manual_set(cycle: str, subject: Annotated[str, typer.Argument(help="组织�
         set_manual_score(session=session, cycle_code=cycle, subject_id=subject, item_code=item,
                          points=points, entered_by=by, note=note)
     out.print(f"已录入：{subject} {item} {points:g} 分（{by}）")
+
+
+@manual_app.command("import")
+def manual_import(cycle: str, file: Annotated[Path, typer.Argument(help="CSV：对象编码,条目,分数[,理由]")],
+                  by: By = "考核组") -> None:
+    """从 CSV 批量录入人工评分；任何一行有错则整体不写入，错误一次列出。"""
+    from dangjian.services.scoring_inputs import import_manual_csv
+
+    with session_scope() as session:
+        n = import_manual_csv(session=session, cycle_code=cycle, path=file, entered_by=by)
+    out.print(f"已录入 {n} 项人工评分（{by}）")

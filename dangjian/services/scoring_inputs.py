@@ -16,7 +16,7 @@ from typing import Any
 from sqlalchemy import select
 from sqlmodel import Session
 
-from dangjian.errors import NotFound, ValidationFailed
+from dangjian.errors import DomainError, NotFound, ValidationFailed
 from dangjian.services import audit
 from dangjian.services.cycle_state import require_writable
 from dangjian.services.cycles import get_cycle
@@ -242,40 +242,117 @@ def import_metric_csv(*, session: Session, cycle_code: str, path: Path, entered_
                              source=path.name, problems=problems)
 
 
-def set_manual_score(*, session: Session, cycle_code: str, subject_id: str, item_code: str,
-                     points: float, entered_by: str, note: str | None = None) -> ManualScore:
-    """A reviewer's score for a manual item, inside the range the rule set states."""
-    cycle = get_cycle(session, cycle_code)
-    loaded = _rules(session, cycle)
+@dataclass(frozen=True)
+class ManualEntry:
+    subject_id: str
+    item_code: str
+    points: float
+    note: str | None = None
+    where: str = ""                 # "a.csv 第3行 ": where the entry came from, for messages
+
+
+def _manual_problems(session: Session, loaded: LoadedRuleSet, scored: tuple[set[str], bool],
+                     entry: ManualEntry) -> list[tuple[type[DomainError], str, str]]:
+    """(error kind, message, field) of each thing wrong with one manual score."""
     items = manual_items(loaded)
-    item = items.get(item_code)
+    item = items.get(entry.item_code)
     if item is None:
         known = "、".join(f"{i.code}（{i.name}）" for i in items.values()) or "（本规则集没有人工评分条目）"
-        raise NotFound(f"未知的人工评分条目 {item_code}；可用：{known}", field="item")
-    problem = _subject_problem(session, loaded, scored_subjects(session, cycle, loaded), subject_id,
-                               f"人工评分“{item.name}”（{item.code}）")
+        return [(NotFound, f"{entry.where}未知的人工评分条目 {entry.item_code}；可用：{known}", "item")]
+    found: list[tuple[type[DomainError], str, str]] = []
+    problem = _subject_problem(session, loaded, scored, entry.subject_id, f"人工评分“{item.name}”（{item.code}）")
     if problem:
-        error = NotFound if problem.startswith("未知的组织") else ValidationFailed
-        raise error(problem, field="subject")
+        found.append((NotFound if problem.startswith("未知的组织") else ValidationFailed, entry.where + problem,
+                      "subject"))
     low, high = item.range
-    problem = number_problem(points)
-    if problem is None and not low <= points <= high:
-        problem = f"{shown_number(points)} 超出规则允许的范围（{shown_range(low, high)}）"
+    problem = number_problem(entry.points)
+    if problem is None and not low <= entry.points <= high:
+        problem = f"{shown_number(entry.points)} 超出规则允许的范围（{shown_range(low, high)}）"
     if problem:
-        raise ValidationFailed(f"{subject_id} 的“{item.name}”分值 {problem}", field="points")
+        found.append((ValidationFailed, f"{entry.where}{entry.subject_id} 的“{item.name}”分值 {problem}", "points"))
+    return found
+
+
+def set_manual_scores(*, session: Session, cycle_code: str, entries: Sequence[ManualEntry],
+                      entered_by: str, problems: Sequence[str] = ()) -> list[ManualScore]:
+    """Reviewers' scores for manual items, each inside the range the rule set states; one
+    transaction, every problem (with `problems` found earlier while reading) in one refusal."""
+    cycle = get_cycle(session, cycle_code)
+    loaded = _rules(session, cycle)
+    scored = scored_subjects(session, cycle, loaded)
+    found = [(ValidationFailed, p, "file") for p in problems]
+    for entry in entries:
+        found += _manual_problems(session, loaded, scored, entry)
+    if len(found) == 1:
+        kind, message, field = found[0]
+        raise kind(message, field=field)
+    if found:   # only unknown codes: not found (exit 3); any bad value: invalid (exit 2)
+        kind = NotFound if all(k is NotFound for k, _, _ in found) else ValidationFailed
+        raise kind("人工评分未保存：", details=[m for _, m, _ in found])
     require_writable(session, [cycle.id or 0], "录入人工评分")
-    row = session.execute(select(ManualScore).where(
-        ManualScore.cycle_id == cycle.id, ManualScore.subject_id == subject_id,
-        ManualScore.item_code == item_code)).scalar_one_or_none()
-    before = {"points": row.points, "entered_by": row.entered_by} if row else None
-    row = row or ManualScore(cycle_id=cycle.id or 0, subject_id=subject_id, item_code=item_code,
-                             points=points, entered_by=entered_by)
-    row.points, row.entered_by, row.note, row.entered_at = points, entered_by, note, utcnow()
-    session.add(row)
-    session.flush()
-    audit.record(session, actor=entered_by, action="manual_score.set", entity="manual_score",
-                 entity_id=row.id or 0, before=before,
-                 after={"cycle": cycle.code, "subject": subject_id, "item": item_code,
-                        "points": points, "note": note})
+    rows = []
+    for entry in entries:
+        row = session.execute(select(ManualScore).where(
+            ManualScore.cycle_id == cycle.id, ManualScore.subject_id == entry.subject_id,
+            ManualScore.item_code == entry.item_code)).scalar_one_or_none()
+        before = {"points": row.points, "entered_by": row.entered_by} if row else None
+        row = row or ManualScore(cycle_id=cycle.id or 0, subject_id=entry.subject_id, item_code=entry.item_code,
+                                 points=entry.points, entered_by=entered_by)
+        row.points, row.entered_by, row.note, row.entered_at = entry.points, entered_by, entry.note, utcnow()
+        session.add(row)
+        session.flush()
+        audit.record(session, actor=entered_by, action="manual_score.set", entity="manual_score",
+                     entity_id=row.id or 0, before=before,
+                     after={"cycle": cycle.code, "subject": entry.subject_id, "item": entry.item_code,
+                            "points": entry.points, "note": entry.note})
+        rows.append(row)
     session.commit()
+    return rows
+
+
+def set_manual_score(*, session: Session, cycle_code: str, subject_id: str, item_code: str,
+                     points: float, entered_by: str, note: str | None = None) -> ManualScore:
+    """A reviewer's score for one manual item (see set_manual_scores)."""
+    (row,) = set_manual_scores(session=session, cycle_code=cycle_code, entered_by=entered_by,
+                               entries=[ManualEntry(subject_id, item_code, points, note)])
     return row
+
+
+def parse_manual_csv(path: Path) -> tuple[list[ManualEntry], list[str]]:
+    """CSV with header 对象编码,条目,分数[,理由] (UTF-8 or GBK): the rows that parse, and what is
+    wrong with the others (file and line named). A bad header refuses at once."""
+    text = read_text_file(path)
+    try:
+        reader = csv.DictReader(io.StringIO(text, newline=""))
+        rows = [(reader.line_num, row) for row in reader]
+        header = reader.fieldnames or []
+    except csv.Error as error:
+        raise ValidationFailed(f"{path.name} 不是有效的 CSV：{error}", field="file") from None
+    missing = [c for c in ("对象编码", "条目", "分数") if c not in header]
+    if missing:
+        raise ValidationFailed(f"{path.name} 缺少列 {'、'.join(missing)}（需要：对象编码,条目,分数[,理由]）",
+                               field="file")
+    problems, entries = [], []
+    for line, row in rows:
+        where = f"{path.name} 第{line}行 "
+        if row.get(None):       # type: ignore[call-overload]
+            problems.append(f"{where}多出 {len(row[None])} 个单元格（表头只有 {len(header)} 列）")  # type: ignore[index]
+            continue
+        cells = {k: (v or "").strip() for k, v in row.items() if k is not None}
+        try:
+            points = float(cells["分数"])
+        except ValueError:
+            problems.append(f"{where}分数：“{cells['分数']}”不是数字")
+            continue
+        if not cells["对象编码"] or not cells["条目"]:
+            problems.append(f"{where}对象编码和条目不能为空")
+            continue
+        entries.append(ManualEntry(cells["对象编码"], cells["条目"], points, cells.get("理由") or None, where))
+    return entries, problems
+
+
+def import_manual_csv(*, session: Session, cycle_code: str, path: Path, entered_by: str) -> int:
+    """`manual import`: every problem of the file, parsing and rules alike, in one refusal."""
+    entries, problems = parse_manual_csv(path)
+    return len(set_manual_scores(session=session, cycle_code=cycle_code, entries=entries,
+                                 entered_by=entered_by, problems=problems))

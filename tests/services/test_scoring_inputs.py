@@ -211,3 +211,23 @@ def test_a_metric_csv_in_no_known_encoding_is_refused_in_chinese(tmp_path):
     path.write_bytes(b"\xff\xfe\x00\xd8\x00\xdc\x81")
     with pytest.raises(ValidationFailed, match="无法识别的文件编码"):
         read_metric_csv(path)
+
+
+def test_manual_scores_from_a_csv_are_all_stored_or_all_refused_with_every_problem(session, target_cycle, tmp_path):
+    from dangjian.services.scoring_inputs import import_manual_csv
+
+    bad = tmp_path / "评议.csv"
+    bad.write_text("对象编码,条目,分数,理由\nB1,street_appraisal,45,太高\nB2,street_appraisal,abc,\n"
+                   "B9,street_appraisal,30,\nB1,street_appraisal,30,多,出\n", encoding="utf-8")
+    with pytest.raises(ValidationFailed) as error:
+        import_manual_csv(session=session, cycle_code="2026", path=bad, entered_by="街道党工委")
+    lines = "\n".join(error.value.details)
+    assert "第2行" in lines and "超出规则允许的范围（0–40）" in lines
+    assert "第3行 分数：“abc”不是数字" in lines and "第4行 未知的组织或党员：B9" in lines
+    assert "第5行 多出 1 个单元格" in lines
+    assert _stored(session) == (0, 0)
+
+    good = tmp_path / "评议2.csv"
+    good.write_text("对象编码,条目,分数,理由\nB1,street_appraisal,36,走访\nB2,street_appraisal,-0,\n", encoding="gbk")
+    assert import_manual_csv(session=session, cycle_code="2026", path=good, entered_by="街道党工委") == 2
+    assert _stored(session) == (0, 2)
