@@ -166,7 +166,7 @@ def test_every_readme_command_runs_as_written_on_the_demo_county(tmp_path):
 
 @pytest.mark.parametrize("text, expected", [
     ("## 日常使用\n```\ndangjian a \\\n  --b c   # 说明\n# 整行注释\ndangjian d\n```\n",
-     ["dangjian a   --b c   # 说明", "dangjian d"]),
+     ["dangjian a    --b c   # 说明", "dangjian d"]),
 ])
 def test_continuation_lines_join_and_comment_lines_are_dropped(text, expected):
     (block,) = readme_blocks(text)
