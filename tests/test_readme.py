@@ -145,11 +145,13 @@ def test_every_readme_command_runs_as_written_on_the_demo_county(tmp_path):
     env = workspace(tmp_path)
     suite_now = os.environ.get("DANGJIAN_NOW")
     failures: list[str] = []
+    ran: list[str] = []
     for block in readme_blocks(README.read_text(encoding="utf-8")):
         if block.skip:
             continue
         block_env = {**env, "DANGJIAN_NOW": block.now or suite_now or env.get("DANGJIAN_NOW", "")}
         for line, command in block.commands:
+            ran.append(command)
             if command.startswith("dangjian web"):
                 run_until_ready(command, tmp_path, block_env, web_answers)
                 continue
@@ -162,6 +164,11 @@ def test_every_readme_command_runs_as_written_on_the_demo_county(tmp_path):
                 failures.append(f"README.md:{line}: {command}\n退出码 {result.returncode}\n{shown}")
                 break             # later commands in the block build on this one
     assert failures == [], "\n\n".join(failures)
+    # the whole year ran: set-up, reports, review, scoring, the year's end and the leader's reading
+    for expected in ("dangjian init", "dangjian tasks close ", "dangjian review accept", "dangjian score ",
+                     "dangjian close-cycle", "dangjian scorecard", "dangjian web", "dangjian serve"):
+        assert any(c.startswith(expected) for c in ran), expected
+    assert (tmp_path / "dangjian.db").is_file() and (tmp_path / "评分.xlsx").is_file()
 
 
 @pytest.mark.parametrize("text, expected", [
