@@ -21,6 +21,7 @@ Rules kept here:
   target names, through scoring_inputs.set_metric_values (so the rule set's ranges apply).
 
 Every function validates everything before it writes: a refusal leaves the database as it was.
+A closed cycle's targets, letters and progress are read-only (cycle_state.require_writable).
 """
 from __future__ import annotations
 
@@ -36,16 +37,21 @@ from sqlmodel import Session
 
 from dangjian.clock import today as shanghai_today
 from dangjian.errors import Conflict, DomainError, NotFound, ValidationFailed
-from dangjian.labels import CYCLE_STATE, TASK_STATE
+from dangjian.labels import TASK_STATE
 from dangjian.services import audit
 from dangjian.services.bulk import insert_ignoring_duplicates
+from dangjian.services.cycle_state import require_writable
 from dangjian.services.cycles import get_cycle
 from dangjian.services.rule_sets import get_rule_set, load_stored
-from dangjian.services.scoring_inputs import MetricEntry, declared_metrics, set_metric_values
+from dangjian.services.scoring_inputs import (
+    MetricEntry,
+    declared_metrics,
+    number_problem,
+    set_metric_values,
+)
 from models import (
     LETTER_DUTY,
     Cycle,
-    CycleState,
     LetterSigning,
     ProgressReport,
     SubjectKind,
@@ -79,11 +85,11 @@ def _named(unit: Unit) -> str:
     return f"{unit.name}（{unit.id}）"
 
 
-def _writable_cycle(session: Session, cycle_code: str) -> Cycle:
+def _writable_cycle(session: Session, cycle_code: str, doing: str) -> Cycle:
+    """The cycle, refused when closed; its state is held to this call's commit (cycle_state),
+    so a simultaneous close-cycle cannot slip in between the check and the write."""
     cycle = get_cycle(session, cycle_code)
-    if cycle.state not in (CycleState.draft, CycleState.open):
-        raise Conflict(f"考核周期 {cycle.code} 已结束（{CYCLE_STATE.get(cycle.state, cycle.state)}），目标、责任书和进度不能再修改",
-                       field="cycle")
+    require_writable(session, [cycle.id or 0], doing)
     return cycle
 
 
@@ -113,7 +119,11 @@ def get_target(session: Session, cycle: Cycle, code: str) -> Target:
 
 
 def _value_problems(kind: TargetKind, value: float, what: str) -> list[str]:
-    if not math.isfinite(value) or value < 0:
+    # The checks metric values get (finite, |x| <= 10^15), so what feeds a metric is storable.
+    problem = number_problem(value)
+    if problem:
+        return [f"{what} {problem}"]
+    if value < 0:
         return [f"{what} {_n(value)} 不能为负数"]
     if kind == TargetKind.count and value != int(value):
         return [f"{what} {_n(value)} 须为整数（数量目标）"]
@@ -147,7 +157,7 @@ class TargetSpec:
 def set_targets(*, session: Session, cycle_code: str, targets: Sequence[TargetSpec],
                 actor: str) -> list[Target]:
     """Set (add or change) the cycle's targets at its root unit; all valid or nothing written."""
-    cycle = _writable_cycle(session, cycle_code)
+    cycle = _writable_cycle(session, cycle_code, "设定目标")
     if not targets:
         raise ValidationFailed("没有要设定的目标", field="targets")
     declared = declared_metrics(load_stored(get_rule_set(session, cycle.rule_set_id)))
@@ -253,7 +263,7 @@ def split_target(*, session: Session, cycle_code: str, target_code: str, from_un
 
     Children not named keep what they have. Validated as a set before anything is written.
     """
-    cycle = _writable_cycle(session, cycle_code)
+    cycle = _writable_cycle(session, cycle_code, "分解目标")
     target = get_target(session, cycle, target_code)
     parent = _unit(session, from_unit, "from")
     if not shares:
@@ -369,7 +379,7 @@ def issue_letters(*, session: Session, cycle_code: str, due_on: date, actor: str
     Idempotent: units that already have a letter are skipped. The task's period starts
     no later than the day of issue (re-planning never touches periods already started).
     """
-    cycle = _writable_cycle(session, cycle_code)
+    cycle = _writable_cycle(session, cycle_code, "下达目标责任书")
     today = today or shanghai_today()
     issued_on = issued_on or today
     problems = []
@@ -414,7 +424,7 @@ def sign_letter(*, session: Session, cycle_code: str, unit_id: str, signed_on: d
     from dangjian.services.closing import _store_evidence  # the one evidence store
     from dangjian.services.evidence import path_problems
 
-    cycle = _writable_cycle(session, cycle_code)
+    cycle = _writable_cycle(session, cycle_code, "签订目标责任书")
     unit = _unit(session, unit_id)
     task = session.execute(select(Task).where(
         Task.cycle_id == cycle.id, Task.duty_code == LETTER_DUTY, Task.subject_id == unit.id)).scalar_one_or_none()
@@ -467,7 +477,7 @@ def report_progress(*, session: Session, cycle_code: str, target_code: str, unit
                     reported_on: date, reported_by: str, note: str | None = None,
                     today: date | None = None) -> ProgressReport:
     """Append a progress report for a unit's allocation (cumulative count, or current share)."""
-    cycle = _writable_cycle(session, cycle_code)
+    cycle = _writable_cycle(session, cycle_code, "报送目标进度")
     target = get_target(session, cycle, target_code)
     unit = _unit(session, unit_id)
     allocation = session.execute(select(TargetAllocation).where(
@@ -675,7 +685,7 @@ def feed_metrics(*, session: Session, cycle_code: str, actor: str) -> FeedReport
     """
     from dangjian.services.scoring_metrics import scoring_subjects
 
-    cycle = get_cycle(session, cycle_code)
+    cycle = _writable_cycle(session, cycle_code, "将目标进度写入指标")
     targets = list(session.execute(select(Target).where(Target.cycle_id == cycle.id).order_by(Target.id)).scalars())
     if not targets:
         raise ValidationFailed(f"考核周期 {cycle.code} 尚未设定目标", field="cycle")
@@ -705,6 +715,7 @@ def feed_metrics(*, session: Session, cycle_code: str, actor: str) -> FeedReport
     report = FeedReport([(e.subject_id, e.metric, e.value) for e in entries], unreported, not_scored,
                         [t.code for t in targets if not t.metric])
     if not entries:
+        session.commit()             # nothing written; ends the transaction holding the state
         return report
     audit.record(session, actor=actor, action="target.feed", entity="cycle", entity_id=cycle.id or 0,
                  after={"cycle": cycle.code, "written": report.written, "unreported": unreported})

@@ -10,11 +10,21 @@ from dangjian.services.closing import close_tasks, correct_completion
 from dangjian.services.cycle_end import close_cycle
 from dangjian.services.cycle_state import reopen_cycle
 from dangjian.services.cycles import create_cycle
+from dangjian.services.development import correct_milestone, sync_tasks
 from dangjian.services.planning import plan_cycle
 from dangjian.services.review import accept
 from dangjian.services.rule_sets import register_rule_set
 from dangjian.services.scoring import publish_run, score_cycle
 from dangjian.services.scoring_inputs import MetricEntry, set_manual_score, set_metric_values
+from dangjian.services.targets import (
+    Share,
+    TargetSpec,
+    feed_metrics,
+    issue_letters,
+    set_targets,
+    sign_letter,
+    split_target,
+)
 from dangjian.services.waivers import waive
 from dangjian.services.what_if import what_if
 from models import (
@@ -24,13 +34,18 @@ from models import (
     CycleState,
     ManualScore,
     MetricValue,
+    Milestone,
     Review,
     ScoreRun,
     Task,
     TaskState,
 )
+from tests.services.test_development import cycle_for_year, dev_tasks, opened, record
+from tests.services.test_input_properties import database_state
 from tests.services.test_review import REVIEWED, report, review_cycle, submit_lecture, task
 from tests.services.test_scoring_inputs import TARGET
+from tests.services.test_targets import BY, DUE, ISSUED, TODAY, split_down
+from tests.services.test_targets import report as progress
 from tests.support.builders import RULES, at, county, planned_cycle
 
 END = date(2027, 1, 5)      # a day after the 2026 cycle's end
@@ -174,3 +189,80 @@ def test_an_administrator_reopens_a_closed_cycle_with_a_reason_and_it_is_audited
     assert (event.actor, event.after["reason"]) == ("区委管理员", "街道补报漏登的活动")
     correct_completion(session=session, completion_id=completion.id,
                        report=report(date(2026, 3, 12), c.big_members), now=at(date(2026, 12, 4)))
+
+
+def closed_targets_cycle(session):
+    """The 2026 cycle with a target split down, letters issued and one progress report, closed."""
+    cycle = planned_cycle(session, county(session))
+    set_targets(session=session, cycle_code="2026", actor=BY, targets=[TargetSpec("develop", "发展党员", 30, "人")])
+    split_down(session)
+    issue_letters(session=session, cycle_code="2026", due_on=DUE, actor=BY, issued_on=ISSUED, today=TODAY)
+    progress(session, "B1", 3, date(2026, 5, 31))
+    close_cycle(session=session, cycle_id=cycle.id, as_of=END)
+    return cycle
+
+
+def test_a_closed_cycle_refuses_targets_letters_progress_and_feeding_them_into_metrics(session):
+    closed_targets_cycle(session)
+    before = database_state(session)
+    refused = {
+        "设定目标": lambda: set_targets(session=session, cycle_code="2026", actor=BY,
+                                    targets=[TargetSpec("develop", "发展党员", 40, "人")]),
+        "分解目标": lambda: split_target(session=session, cycle_code="2026", target_code="develop",
+                                     from_unit="D", actor=BY, shares=[Share("S", 12, "王镇")]),
+        "下达目标责任书": lambda: issue_letters(session=session, cycle_code="2026", due_on=DUE, actor=BY,
+                                         issued_on=ISSUED, today=TODAY),
+        "签订目标责任书": lambda: sign_letter(session=session, cycle_code="2026", unit_id="S",
+                                       signed_on=date(2026, 3, 1), signed_by="王镇", today=TODAY),
+        "报送目标进度": lambda: progress(session, "B1", 4, date(2026, 6, 15)),
+        "将目标进度写入指标": lambda: feed_metrics(session=session, cycle_code="2026", actor=BY),
+    }
+    for doing, call in refused.items():
+        with pytest.raises(Conflict) as error:
+            call()
+        session.rollback()
+        assert f"周期 2026 已结束（关闭于 2026-12-04），不能再{doing}" in error.value.message
+    assert database_state(session) == before
+
+
+def closed_year_with_a_development_case(session):
+    """A 2025 cycle where a case's 培养教育考察 was corrected (its next task dropped as not
+    applicable), closed, and the 2026 cycle open."""
+    c = county(session)
+    year_2025 = cycle_for_year(session, c, 2025)
+    case = opened(session, c, "2025-01-10")
+    record(session, case, "talk", "2025-01-20")
+    record(session, case, "activist", "2025-03-01")
+    record(session, case, "activist_filing", "2025-03-05")
+    record(session, case, "contact_persons", "2025-03-05", persons="王芳")
+    record(session, case, "activist_education", "2025-08-30")
+    first = session.execute(select(Milestone).where(Milestone.step == "activist_education")).scalar_one()
+    correct_milestone(session=session, milestone_id=first.id, on=date(2025, 8, 20), reason="日期记错",
+                      actor="支部书记", now=at(date(2025, 9, 1)))
+    close_cycle(session=session, cycle_id=year_2025, as_of=date(2026, 1, 5))
+    planned_cycle(session, c)
+    return year_2025, case
+
+
+def test_a_closed_cycle_refuses_the_development_task_sync(session):
+    year_2025, _case = closed_year_with_a_development_case(session)
+    before = database_state(session)
+    with pytest.raises(Conflict, match="周期 2025 已结束.*不能再生成发展党员任务"):
+        sync_tasks(session=session, cycle_id=year_2025, now=at(date(2026, 2, 1)))
+    session.rollback()
+    assert database_state(session) == before
+
+
+def test_a_later_correction_leaves_a_closed_cycles_development_tasks_as_the_close_left_them(session):
+    year_2025, case = closed_year_with_a_development_case(session)
+    settled = session.execute(select(Task.id, Task.state, Task.due_on).where(Task.cycle_id == year_2025)
+                              .order_by(Task.id)).all()
+    latest = session.execute(select(Milestone).where(Milestone.step == "activist_education",
+                                                     Milestone.supersedes_id.is_not(None))).scalar_one()
+    # Back to the first date: the dropped 2025 task's window is wanted again.
+    correct_milestone(session=session, milestone_id=latest.id, on=date(2025, 8, 30), reason="以会议记录为准",
+                      actor="支部书记", now=at(date(2026, 2, 1)))
+    session.expire_all()
+    assert session.execute(select(Task.id, Task.state, Task.due_on).where(Task.cycle_id == year_2025)
+                           .order_by(Task.id)).all() == settled
+    assert dev_tasks(session, case.member_id)["dev:candidate"].cycle_id != year_2025

@@ -298,6 +298,20 @@ def test_progress_may_go_down_only_with_a_reason_and_only_forward_in_time(sessio
     assert [p.value for p in session.execute(select(ProgressReport).order_by(ProgressReport.id)).scalars()] == [3, 2]
 
 
+def test_progress_that_is_not_a_finite_storable_number_is_refused_as_metric_values_are(session, c):
+    split_down(session)
+    before = snapshot(session)
+    refused = {float("nan"): "“nan”不是有限的数字", float("inf"): "“inf”不是有限的数字",
+               1e300: "1e300 超出可录入的数值范围", -1: "-1 不能为负数", 2.5: "2.5 须为整数"}
+    for value, reason in refused.items():
+        with pytest.raises(ValidationFailed) as error:
+            report(session, "B1", value, date(2026, 6, 1))
+        assert f"完成数 {reason}" in str(error.value)
+    with pytest.raises(ValidationFailed, match="总数 “-inf”不是有限的数字"):
+        set_targets(session=session, cycle_code="2026", actor=BY,
+                    targets=[TargetSpec("develop", "发展党员", float("-inf"), "人")])
+    assert snapshot(session) == before
+
 def test_the_progress_view_rolls_up_and_says_who_is_on_track(session, c):
     split_down(session)
     issue_letters(session=session, cycle_code="2026", due_on=DUE, actor=BY, issued_on=ISSUED, today=TODAY)
