@@ -17,6 +17,9 @@ a refused milestone leaves the database as it was (and rolls back on any later e
 - Which cycle a task lands in: the open cycle above the branch whose span contains the
   window's opening day; when the window opened in the past, the open cycle containing
   today; otherwise none yet: `sync_tasks` adds it once that year's cycle is open.
+- A closed cycle is read-only: its tasks stay as the close settled them (a milestone
+  recorded later neither closes, drops nor reopens them), `sync_tasks` of a closed cycle
+  is refused, and the state of every cycle written to is held to the commit (cycle_state).
 - The roster follows the process: 确定入党积极分子 puts the person on it (status
   activist, under the case's member id), 确定发展对象 makes them a candidate, the approval
   of the 接收 probationary (入党日期 = the 支部大会 date), the approval of the 转正 full
@@ -57,6 +60,7 @@ from dangjian.domain.development import (
 from dangjian.errors import Conflict, NotFound, ValidationFailed
 from dangjian.services import audit
 from dangjian.services.bulk import insert_ignoring_duplicates
+from dangjian.services.cycle_state import READ_ONLY, require_writable
 from dangjian.services.planning import TASK_COLUMNS
 from dangjian.services.roster_format import CATEGORIES, CATEGORY_ALIASES
 from models import (
@@ -387,6 +391,7 @@ def sync_tasks(*, session: Session, cycle_id: int, actor: str = "system", now: d
     cycle = session.get(Cycle, cycle_id)
     if cycle is None:
         raise NotFound(f"考核周期 #{cycle_id} 不存在", field="cycle")
+    require_writable(session, [cycle_id], "生成发展党员任务")
     root = session.get(Unit, cycle.root_unit_id)
     assert root is not None
     cases = session.execute(
@@ -588,9 +593,10 @@ def _sync_member(session: Session, process: Process, case: DevelopmentCase, stat
 
 def _close_step_tasks(session: Session, case: DevelopmentCase, step: Step, on: date, now: datetime,
                       actor: str) -> list[int]:
-    tasks = session.execute(select(Task).where(
+    tasks = session.execute(select(Task).join(Cycle, Cycle.id == Task.cycle_id).where(
         Task.subject_id == case.member_id, Task.duty_code == step.duty_code,
-        Task.state.in_(OPEN_STATES)).order_by(Task.id)).scalars().all()
+        Task.state.in_(OPEN_STATES), Cycle.state.not_in(READ_ONLY)).order_by(Task.id)).scalars().all()
+    require_writable(session, {t.cycle_id for t in tasks}, "关闭发展党员任务")
     closed = []
     for task in tasks:
         before = {"state": task.state, "done_on": task.done_on}
@@ -647,12 +653,16 @@ def _sync_tasks(session: Session, process: Process, case: DevelopmentCase, curre
     existing = session.execute(select(Task).where(
         Task.subject_id == case.member_id, Task.duty_code.startswith(DUTY_PREFIX))).scalars().all()
     have = {(t.duty_code, t.period_start): t for t in existing}
+    frozen = set(session.execute(select(Cycle.id).where(
+        Cycle.id.in_({t.cycle_id for t in existing}), Cycle.state.in_(READ_ONLY))).scalars()) if existing else set()
     dropped: list[int] = []
     moved: list[int] = []
     revived: list[int] = []
     waived = set(session.execute(select(Waiver.task_id).where(
         Waiver.task_id.in_([t.id for t in existing]))).scalars()) if existing else set()
     for key, task in have.items():
+        if task.cycle_id in frozen:      # a closed cycle's tasks stay as its close left them
+            continue
         if task.state in OPEN_STATES and key not in wanted:
             task.state, task.updated_at = TaskState.not_applicable, now
             dropped.append(task.id or 0)
@@ -672,6 +682,9 @@ def _sync_tasks(session: Session, process: Process, case: DevelopmentCase, curre
     new = [(cycle.id, duty, SubjectKind.member.value, case.member_id, case.branch_id, opens, due, label,
             due, TaskState.open.value, now)
            for (duty, opens), (cycle, due, label) in wanted.items() if (duty, opens) not in have]
+    touched = {t.id for t in existing} & {*dropped, *moved, *revived}
+    require_writable(session, {t.cycle_id for t in existing if t.id in touched} | {row[0] for row in new},
+                     "生成或调整发展党员任务")
     insert_ignoring_duplicates(session, Task.__table__, TASK_COLUMNS, new)  # type: ignore[arg-type]
     created: list[Task] = []
     if new:

@@ -43,7 +43,9 @@ from dangjian.domain.dues import (
 )
 from dangjian.errors import Conflict, NotFound, ValidationFailed
 from dangjian.services import audit
+from dangjian.services.cycle_state import READ_ONLY, require_writable
 from models import (
+    Cycle,
     DuesExemption,
     DuesIncome,
     DuesPayment,
@@ -385,12 +387,15 @@ def _settle_tasks(session: Session, member: Member, *, paid_on: date | None, act
     All months exempt → excused; otherwise, on a payment, all months paid up → done (late
     when paid after the due date), done_on the payment date.
     """
-    tasks = session.execute(select(Task).where(
+    # A closed cycle's dues tasks stay as its close settled them (missed): a late payment is
+    # recorded (it is money received) but does not rewrite a closed cycle.
+    tasks = session.execute(select(Task).join(Cycle, Cycle.id == Task.cycle_id).where(
         Task.duty_code == DUES_DUTY, Task.subject_kind == SubjectKind.member,
-        Task.subject_id == member.id, Task.state.in_(OPEN_TASK_STATES),
+        Task.subject_id == member.id, Task.state.in_(OPEN_TASK_STATES), Cycle.state.not_in(READ_ONLY),
     ).order_by(Task.period_start)).scalars().all()
     if not tasks:
         return []
+    require_writable(session, {t.cycle_id for t in tasks}, "结清党费任务")
     first = min(Month.of(t.period_start) for t in tasks)
     last = max(Month.of(t.period_end) for t in tasks)
     state = {b.month: b for b in dues_schedule(session=session, first=first, last=last,
