@@ -16,6 +16,7 @@ from __future__ import annotations
 
 from dataclasses import dataclass
 from pathlib import Path
+from typing import TypeVar
 
 from sqlalchemy import select
 from sqlmodel import Session
@@ -83,9 +84,19 @@ def unit_in_scope(session: Session, p: Principal, unit_id: str) -> Unit:
     return unit
 
 
+# Ids are INTEGER columns (32-bit on PostgreSQL): a larger id cannot exist, and asking for one
+# is a database error (out of range on PostgreSQL, beyond 64 bits an OverflowError on SQLite).
+ID_LIMIT = 2**31 - 1
+Row = TypeVar("Row", Task, Completion)
+
+
+def _stored(session: Session, model: type[Row], row_id: int) -> Row | None:
+    return session.get(model, row_id) if 0 < row_id <= ID_LIMIT else None
+
+
 def task_in_scope(session: Session, p: Principal, task_id: int, *, write: bool = False) -> Task:
     """A task the principal may read (its owner branch in their subtree); `write`: report on it."""
-    task = session.get(Task, task_id)
+    task = _stored(session, Task, task_id)
     if task is None:
         raise NotFound(f"任务 #{task_id} 不存在", field="task")
     owner = session.get(Unit, task.owner_unit_id)
@@ -101,7 +112,7 @@ def task_in_scope(session: Session, p: Principal, task_id: int, *, write: bool =
 def completion_in_scope(session: Session, p: Principal, completion_id: int, *,
                         review: bool = False, write: bool = False) -> Completion:
     """A completion the principal may read; `review`: decide on it; `write`: correct it."""
-    completion = session.get(Completion, completion_id)
+    completion = _stored(session, Completion, completion_id)
     if completion is None:
         raise NotFound(f"报送记录 #{completion_id} 不存在", field="completion")
     branch = session.get(Unit, completion.unit_id)
