@@ -43,12 +43,12 @@ EXIT_PARTIAL = 7    # --partial wrote the good rows and refused the others
 
 
 def require_files(paths: list[Path] | Path | None, what: str = "文件") -> None:
-    """Missing input files are "not found" (exit 3), all named at once, before any work."""
+    """Missing input files are "not found" (exit 3), all named at once, before any work. (A
+    folder, an empty or a wrong file is for its reader to refuse, with everything else wrong.)"""
     from dangjian.errors import NotFound
 
     listed = [] if paths is None else [paths] if isinstance(paths, Path) else list(paths)
-    problems = [f"{what}不存在：{p}" if not p.exists() else f"{what}是目录，不是文件：{p}"
-                for p in listed if not p.is_file()]
+    problems = [f"{what}不存在：{p}" for p in listed if not p.exists()]
     if len(problems) == 1:
         raise NotFound(problems[0], field="file")
     if problems:

@@ -24,6 +24,9 @@ def workdir(tmp_path_factory):
     return d
 
 
+ADMIN = ["--as-admin", "--by", "测试"]      # closing from the CLI names who acts
+
+
 def codes(cases: list[list[str]], workdir: Path) -> dict[str, tuple[int, str]]:
     found = {}
     for args in cases:
@@ -43,9 +46,10 @@ def test_a_missing_input_file_is_not_found_in_every_command(workdir):
         ["cycle", "create", "2030", "--name", "x", "--rules", MISSING, "--root", "620621",
          "--start", "2030-01-01", "--end", "2030-12-31"],
         ["score", "2026", "--rules", MISSING, "--what-if"], ["metrics", "import", "2026", MISSING],
-        ["tasks", "close-many", MISSING],
-        ["tasks", "close", "1", "--held-on", "2026-03-01", "--topic", "x", "--minutes", "y", "--evidence", MISSING],
-        ["tasks", "close", "1", "--held-on", "2026-03-01", "--topic", "x", "--minutes-file", MISSING],
+        ["tasks", "close-many", MISSING, *ADMIN],
+        ["tasks", "close", "1", "--held-on", "2026-03-01", "--topic", "x", "--minutes", "y", "--evidence", MISSING,
+         *ADMIN],
+        ["tasks", "close", "1", "--held-on", "2026-03-01", "--topic", "x", "--minutes-file", MISSING, *ADMIN],
         ["targets", "sign", "2026", "620621", "--by", "x", "--evidence", MISSING],
         ["serve", "--prefect-file", MISSING],
     ]
@@ -57,9 +61,10 @@ def test_a_missing_input_file_is_not_found_in_every_command(workdir):
 def test_an_unknown_id_or_code_is_not_found_in_every_command(workdir):
     cases = [
         ["tasks", "list", "2099"], ["scorecard", "2099"], ["targets", "show", "2099"],
-        ["tasks", "close", "987654", "--held-on", "2026-03-10", "--topic", "x"],
-        ["metrics", "set", "2027", "NOPE", "群众满意率", "80"], ["metrics", "set", "2027", "620621-01", "满意度", "80"],
-        ["manual", "set", "2027", "NOPE", "street_appraisal", "30"], ["manual", "set", "2027", "620621-01", "nope", "3"],
+        ["tasks", "close", "987654", "--held-on", "2026-03-10", "--topic", "x", *ADMIN],
+        ["metrics", "set", "2027", "NOPE", "群众满意率", "80"], ["metrics", "set", "2027", "620621-01-01-ZB", "满意度", "80"],
+        ["manual", "set", "2027", "NOPE", "street_appraisal", "30"],
+        ["manual", "set", "2027", "620621-01-01-ZB", "nope", "3"],
         ["members", "dues", "NOPE"], ["develop", "show", "99999"], ["channels", "disable", "9999"],
         ["users", "deactivate", "nobody"], ["publish", "2026", "--version", "99"], ["review", "history", "999999"],
         ["db", "downgrade", "9999", "--yes"],
@@ -95,7 +100,8 @@ def test_negative_numbers_are_values_and_later_options_still_parse(workdir):
     metric = run("metrics", "set", "2027", "620621-01-01-ZB", "群众满意率", "-5", "--note", "测试", cwd=workdir)
     assert metric.returncode == 2, metric.stderr
     assert "No such option" not in metric.stderr and "超出" in metric.stderr and "-5" in metric.stderr
-    manual = run("manual", "set", "2027", "620621-01", "street_appraisal", "-0.5", "--note", "测试", cwd=workdir)
+    manual = run("manual", "set", "2027", "620621-01-01-ZB", "street_appraisal", "-0.5", "--note", "测试",
+                 cwd=workdir)
     assert manual.returncode == 2, manual.stderr
     assert "-0.5" in manual.stderr and "超出规则允许的范围" in manual.stderr
     stored = run("metrics", "set", "2027", "620621-01-01-ZB", "群众满意率", "85", "--note", "测试", cwd=workdir)
@@ -109,12 +115,12 @@ def test_close_many_partial_that_wrote_rows_exits_7(workdir, tmp_path):
                   cwd=workdir)
     (day,) = listed_task_ids(listing.stdout)
     photo = tmp_path / "照片.jpg"
-    photo.write_bytes(b"\xff\xd8photo")
+    photo.write_bytes(b"\xff\xd8\xffphoto")
     rows = tmp_path / "rows.csv"
     rows.write_text("任务编号,召开日期,会议主题,会议记录,出席党员,佐证材料\n"
                     f"{day},2026-01-10,主题党日,记录,M0001;M0002,照片.jpg\n"
                     "987654,2026-02-10,主题党日,记录,M0001,\n", encoding="utf-8")
-    result = run("tasks", "close-many", str(rows), "--partial", cwd=workdir)
+    result = run("tasks", "close-many", str(rows), "--partial", "--branch", "620621-01-01-ZB", cwd=workdir)
     assert result.returncode == 7, result.stderr
     assert "写入 1 行" in result.stdout and "987654" in result.stderr
 

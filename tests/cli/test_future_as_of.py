@@ -12,6 +12,7 @@ from tests.support.cli import run
     ("members", "lapsed", "2026"), ("targets", "show", "2026"),
 ])
 def test_every_command_refuses_a_future_as_of_in_chinese(command, tmp_path):
+    assert run("init", cwd=tmp_path).returncode == 0
     result = run(*command, "--as-of", "2026-12-05", cwd=tmp_path)
     assert result.returncode == 2, result.stderr
     assert "--as-of 2026-12-05 晚于今天（2026-12-04，北京时间）" in result.stderr

@@ -44,7 +44,7 @@ def test_a_gbk_metrics_file_is_read_and_its_rows_checked(workdir, tmp_path):
     csv.write_bytes("对象编码,指标,值\n620621-01-01-ZB,群众满意率,95\n".encode("gbk"))
     result = run("metrics", "import", "2026", str(csv), cwd=workdir)
     assert "Traceback" not in result.stderr
-    assert result.returncode == 2 and "未知的指标 群众满意率" in result.stderr   # decoded, then checked
+    assert result.returncode == 3 and "未知的指标 群众满意率" in result.stderr   # decoded, then checked
 
 
 def test_a_file_in_no_known_encoding_is_named_and_refused(workdir, tmp_path):
@@ -58,8 +58,7 @@ def test_a_file_in_no_known_encoding_is_named_and_refused(workdir, tmp_path):
 def test_a_missing_units_file_is_one_error_not_one_per_member(workdir, tmp_path):
     result = run("org", "import", str(tmp_path / "units.csv"), str(DEMO / "members.csv"), cwd=workdir)
     assert result.returncode == 3
-    details = [line for line in result.stderr.splitlines() if line.startswith("  - ")]
-    assert details == [f"  - 文件不存在：{tmp_path / 'units.csv'}"]
+    assert result.stderr.strip().splitlines() == [f"错误：文件不存在：{tmp_path / 'units.csv'}"]
 
 
 def test_a_day_that_does_not_exist_is_called_so(workdir):
@@ -76,7 +75,7 @@ def test_a_folder_given_as_evidence_is_called_a_folder(workdir, tmp_path):
                  "--minutes", "记录", "--attendee", "M0001", "--evidence", str(tmp_path),
                  "--as-admin", "--by", "测试", cwd=workdir)
     assert result.returncode != 0
-    assert f"{tmp_path} 是文件夹" in result.stderr and "文件不存在" not in result.stderr
+    assert f"{tmp_path}”是文件夹" in result.stderr and "文件不存在" not in result.stderr
 
 
 def test_scorecard_output_into_a_new_folder_creates_it(workdir, tmp_path):
