@@ -22,6 +22,12 @@ WITHOUT_DATABASE = {("demo",), ("rules", "check"), ("rules", "test"), ("develop"
                     ("serve",)}   # serve checks its deployment file first, then calls check_initialised
 CREATING = {("init",), ("db", "upgrade")}
 SUPPORTED = ("sqlite", "postgresql")
+
+
+class DatabaseUnreachable(NotFound):
+    """The database server cannot be reached now (it may come back; `serve` waits for it)."""
+
+
 HINT = "请先运行 dangjian init（或用 DANGJIAN_DATABASE_URL 指向已初始化的数据库）"
 
 
@@ -161,4 +167,4 @@ def translate_database_error(error: BaseException) -> DomainError | None:
         why = "数据库被其他进程锁定，请稍后重试"
     else:
         why = f"驱动报告：{first}"
-    return NotFound(f"无法使用数据库 {masked(url)}：{why}", field="DANGJIAN_DATABASE_URL")
+    return DatabaseUnreachable(f"无法使用数据库 {masked(url)}：{why}", field="DANGJIAN_DATABASE_URL")

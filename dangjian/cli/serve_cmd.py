@@ -19,7 +19,7 @@ import typer
 from ruamel.yaml import YAML
 
 import deployments
-from dangjian.cli.app import app, out, prepare_prefect, require_files
+from dangjian.cli.app import app, err, out, prepare_prefect, require_files
 from dangjian.errors import ValidationFailed
 
 if TYPE_CHECKING:
@@ -144,10 +144,14 @@ def serve(
     require_files(prefect_file)
     specs = read_specs(prefect_file)          # a broken file is reported before anything starts
     check_entrypoints(specs, prefect_file)
-    from dangjian.cli.database_check import check_initialised
+    from dangjian.cli.database_check import DatabaseUnreachable, check_initialised
     from dangjian.settings import get_settings
 
-    check_initialised(get_settings().database_url)
+    try:
+        check_initialised(get_settings().database_url)
+    except DatabaseUnreachable as error:   # a server that is down now may be back by the next run
+        err.print(f"注意：{error}。服务照常启动；连不上数据库期间到点的流程会失败，恢复后的下一次运行补做。",
+                  highlight=False, markup=False)
     prepare_prefect()
     with contextlib.ExitStack() as stack:
         if not os.environ.get("PREFECT_API_URL"):

@@ -147,8 +147,8 @@ def simulate_year(session: Session, cycle_id: int, evidence_dir: Path) -> Simula
                 people = [m for m in people if m.status == MemberStatus.full][:5]
             files: list[Path] = []
             if lead.duty_code == "organization_life_meeting":
-                note = evidence_dir / f"{branch.id}-组织生活会记录.txt"
-                note.write_text(f"{branch.name} {held} 组织生活会记录（模拟）\n", encoding="utf-8")
+                note = evidence_dir / f"{branch.id}-组织生活会记录.pdf"
+                note.write_bytes(minutes_pdf(f"{branch.id} {held} organization life meeting (demo)"))
                 files.append(note)
             # The first Q2 党员大会 of the first urban branch is called with too few members.
             if (not quorum_demo_done and lead.duty_code == "party_congress"
@@ -174,3 +174,22 @@ def simulate_year(session: Session, cycle_id: int, evidence_dir: Path) -> Simula
             stats.events += 1
             stats.tasks_closed += len(event)
     return stats
+
+
+def minutes_pdf(line: str) -> bytes:
+    """A one-page PDF holding one ASCII line: evidence must be a photo or a PDF by content."""
+    stream = f"BT /F1 12 Tf 72 720 Td ({line}) Tj ET".encode("ascii")
+    objects = [b"<< /Type /Catalog /Pages 2 0 R >>", b"<< /Type /Pages /Kids [3 0 R] /Count 1 >>",
+               (b"<< /Type /Page /Parent 2 0 R /MediaBox [0 0 612 792] /Contents 4 0 R "
+               b"/Resources << /Font << /F1 5 0 R >> >> >>"),
+               b"<< /Length %d >>\nstream\n%s\nendstream" % (len(stream), stream),
+               b"<< /Type /Font /Subtype /Type1 /BaseFont /Helvetica >>"]
+    out, offsets = bytearray(b"%PDF-1.4\n"), []
+    for number, body in enumerate(objects, start=1):
+        offsets.append(len(out))
+        out += b"%d 0 obj\n%s\nendobj\n" % (number, body)
+    xref = len(out)
+    out += b"xref\n0 %d\n0000000000 65535 f \n" % (len(objects) + 1)
+    out += b"".join(b"%010d 00000 n \n" % offset for offset in offsets)
+    out += b"trailer\n<< /Size %d /Root 1 0 R >>\nstartxref\n%d\n%%%%EOF\n" % (len(objects) + 1, xref)
+    return bytes(out)
