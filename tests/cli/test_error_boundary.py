@@ -54,7 +54,8 @@ def test_every_command_before_init_says_so_and_creates_no_database(tmp_path):
 def test_every_command_with_an_unreachable_database_names_it_with_the_password_masked(tmp_path):
     url = f"postgresql://dangjian:s3cret@127.0.0.1:{closed_port()}/dangjian"
     wrong = []
-    for args in [["init"], *FAMILIES]:
+    # serve is the exception: it starts anyway and rides the outage out (tests/flows/test_schedules.py)
+    for args in [["init"], *(f for f in FAMILIES if f[0] != "serve")]:
         result = run_with(args, tmp_path, DANGJIAN_DATABASE_URL=url)
         shown = result.stderr + result.stdout
         if result.returncode != 3 or "Traceback" in shown or "s3cret" in shown \
