@@ -59,6 +59,16 @@ def session_scope(engine: Engine | None = None) -> Iterator[Session]:
         yield session
 
 
+# Ids are INTEGER columns (32-bit on PostgreSQL): a larger id cannot exist, and asking for one
+# is a database error (out of range on PostgreSQL, beyond 64 bits an OverflowError on SQLite).
+ID_LIMIT = 2**31 - 1
+
+
+def get_by_id(session: Session, model: type[Any], row_id: int) -> Any:
+    """`session.get` for an id a user typed: None for one no row can have, without asking."""
+    return session.get(model, row_id) if 0 < row_id <= ID_LIMIT else None
+
+
 def serialise(session: Session, key: str) -> None:
     """Make concurrent transactions that name the same `key` run one after another, from here
     to their commit or rollback. PostgreSQL: a transaction-level advisory lock on the key.

@@ -21,6 +21,7 @@ from typing import TypeVar
 from sqlalchemy import select
 from sqlmodel import Session
 
+from dangjian.db import get_by_id
 from dangjian.errors import Forbidden, NotFound
 from models import Completion, CompletionTask, Cycle, Evidence, Role, Task, Unit, User
 
@@ -84,14 +85,11 @@ def unit_in_scope(session: Session, p: Principal, unit_id: str) -> Unit:
     return unit
 
 
-# Ids are INTEGER columns (32-bit on PostgreSQL): a larger id cannot exist, and asking for one
-# is a database error (out of range on PostgreSQL, beyond 64 bits an OverflowError on SQLite).
-ID_LIMIT = 2**31 - 1
 Row = TypeVar("Row", Task, Completion)
 
 
 def _stored(session: Session, model: type[Row], row_id: int) -> Row | None:
-    return session.get(model, row_id) if 0 < row_id <= ID_LIMIT else None
+    return get_by_id(session, model, row_id)   # type: ignore[no-any-return]
 
 
 def task_in_scope(session: Session, p: Principal, task_id: int, *, write: bool = False) -> Task:
@@ -130,7 +128,7 @@ def completion_in_scope(session: Session, p: Principal, completion_id: int, *,
 
 
 def evidence_in_scope(session: Session, p: Principal, evidence_id: int) -> Evidence:
-    evidence = session.get(Evidence, evidence_id)
+    evidence = get_by_id(session, Evidence, evidence_id)
     if evidence is None:
         raise NotFound(f"佐证材料 #{evidence_id} 不存在", field="evidence")
     completion_in_scope(session, p, evidence.completion_id)

@@ -29,6 +29,7 @@ from sqlalchemy.orm.attributes import set_committed_value
 from sqlmodel import Session
 
 from dangjian.clock import now_utc, shanghai_date
+from dangjian.db import get_by_id
 from dangjian.domain.completion import (
     AttendanceEntry,
     RosterMember,
@@ -552,7 +553,7 @@ def correct_completion(*, session: Session, completion_id: int, report: Report,
     `submitted`. Correcting an accepted report of a review duty needs review again.
     """
     now = now or now_utc()
-    previous = session.get(Completion, completion_id)
+    previous = get_by_id(session, Completion, completion_id)
     if previous is None:
         raise NotFound(f"报送记录 #{completion_id} 不存在", field="completion")
     latest = latest_version(session, previous)

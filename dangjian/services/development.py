@@ -38,6 +38,7 @@ from sqlalchemy import select
 from sqlmodel import Session
 
 from dangjian.clock import now_utc, shanghai_date
+from dangjian.db import get_by_id
 from dangjian.domain.development import (
     STATUS_ORDER,
     CaseFacts,
@@ -106,7 +107,7 @@ class Outcome:
 # ---------------------------------------------------------------- reading
 
 def get_case(session: Session, case_id: int) -> DevelopmentCase:
-    case = session.get(DevelopmentCase, case_id)
+    case = get_by_id(session, DevelopmentCase, case_id)
     if case is None:
         raise NotFound(f"发展党员档案 #{case_id} 不存在", field="case")
     return case

@@ -20,6 +20,7 @@ from sqlalchemy.orm import aliased
 from sqlmodel import Session
 
 from dangjian.clock import now_utc, shanghai_date
+from dangjian.db import ID_LIMIT, get_by_id
 from dangjian.errors import Conflict, DomainError, Forbidden, NotFound, ValidationFailed
 from dangjian.labels import TASK_STATE
 from dangjian.services import audit
@@ -98,6 +99,7 @@ class _Loaded:
 
 def _load(session: Session, ctx: ValidationContext, ids: Sequence[int]) -> _Loaded:
     """Completions, the latest version of each chain, their tasks and evidence counts: four queries."""
+    ids = [i for i in ids if 0 < i <= ID_LIMIT]      # no row has another id (asking would be an error)
     comps = {c.id or 0: c
              for c in session.execute(select(Completion).where(Completion.id.in_(ids))).scalars()}
     chains = {c.chain_id for c in comps.values()}
@@ -255,7 +257,7 @@ def return_completion(*, session: Session, completion_id: int, reason: str, revi
 
 def history(*, session: Session, completion_id: int) -> list[Review]:
     """Every review of every version of the completion's chain, oldest first."""
-    completion = session.get(Completion, completion_id)
+    completion = get_by_id(session, Completion, completion_id)
     if completion is None:
         raise NotFound(f"报送记录 #{completion_id} 不存在", field="completion")
     return list(session.execute(

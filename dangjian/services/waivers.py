@@ -17,6 +17,7 @@ from sqlalchemy import case, literal, select, update
 from sqlmodel import Session
 
 from dangjian.clock import now_utc, shanghai_date
+from dangjian.db import get_by_id
 from dangjian.errors import Conflict, Forbidden, NotFound, ValidationFailed
 from dangjian.labels import TASK_STATE, WAIVER_KIND
 from dangjian.services import audit
@@ -41,7 +42,7 @@ def waive(*, session: Session, task_id: int, kind: WaiverKind | str, reason: str
         allowed = "、".join(f"{k}（{WAIVER_KIND[k]}）" for k in WaiverKind.__members__)
         raise ValidationFailed(f"未知的豁免类型：{kind}（可选：{allowed}）", field="kind")
     kind = WaiverKind(kind)
-    task = session.get(Task, task_id)
+    task = get_by_id(session, Task, task_id)
     if task is None:
         raise NotFound(f"任务 #{task_id} 不存在", field="task")
     require_writable(session, [task.cycle_id], "豁免或标为不适用")   # held to the commit

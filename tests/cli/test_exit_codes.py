@@ -24,6 +24,7 @@ def workdir(tmp_path_factory):
     return d
 
 
+HUGE = "99999999999999999999"
 ADMIN = ["--as-admin", "--by", "测试"]      # closing from the CLI names who acts
 
 
@@ -68,6 +69,12 @@ def test_an_unknown_id_or_code_is_not_found_in_every_command(workdir):
         ["members", "dues", "NOPE"], ["develop", "show", "99999"], ["channels", "disable", "9999"],
         ["users", "deactivate", "nobody"], ["publish", "2026", "--version", "99"], ["review", "history", "999999"],
         ["db", "downgrade", "9999", "--yes"],
+        # ids no row can have (beyond the INTEGER columns, beyond 64 bits): not found, not a crash
+        ["tasks", "correct", HUGE, "--held-on", "2026-03-10", "--topic", "x", *ADMIN],
+        ["tasks", "waive", HUGE, "--reason", "x", "--until", "2026-12-31", "--unit", "620621-01", "--by", "y"],
+        ["develop", "show", HUGE],
+        ["review", "return", HUGE, "--unit", "620621-01", "--by", "x", "--reason", "y"],
+        ["review", "accept", "4294967296", "--unit", "620621-01", "--by", "x"],
     ]
     assert wrong(codes(cases, workdir), 3) == {}
 
