@@ -195,9 +195,12 @@ def set_metric_values(*, session: Session, cycle_code: str, entries: list[Metric
     return len(entries)
 
 
-def parse_metric_csv(path: Path) -> tuple[list[MetricEntry], list[str]]:
-    """CSV with header 对象编码,指标,值[,说明] (UTF-8 or GBK, see text_files): the rows that
-    parse, and what is wrong with the others (file and line named). A bad header refuses at once."""
+def _scored_rows(path: Path, columns: tuple[str, str, str], note_column: str
+                 ) -> tuple[list[tuple[str, str, str, float, str | None]], list[str]]:
+    """A CSV of (subject, code, number[, note]) rows, UTF-8 or GBK (see text_files): each row
+    that parses as (where, subject, code, number, note), and what is wrong with the others
+    (file and line named). A bad header refuses at once."""
+    subject, code, number = columns
     text = read_text_file(path)
     try:
         reader = csv.DictReader(io.StringIO(text, newline=""))
@@ -205,11 +208,11 @@ def parse_metric_csv(path: Path) -> tuple[list[MetricEntry], list[str]]:
         header = reader.fieldnames or []
     except csv.Error as error:
         raise ValidationFailed(f"{path.name} 不是有效的 CSV：{error}", field="file") from None
-    missing = [c for c in ("对象编码", "指标", "值") if c not in header]
+    missing = [c for c in columns if c not in header]
     if missing:
-        raise ValidationFailed(f"{path.name} 缺少列 {'、'.join(missing)}（需要：对象编码,指标,值[,说明]）",
+        raise ValidationFailed(f"{path.name} 缺少列 {'、'.join(missing)}（需要：{','.join(columns)}[,{note_column}]）",
                                field="file")
-    problems, entries = [], []
+    problems, parsed = [], []
     for line, row in rows:
         where = f"{path.name} 第{line}行 "
         if row.get(None):       # type: ignore[call-overload]
@@ -217,15 +220,21 @@ def parse_metric_csv(path: Path) -> tuple[list[MetricEntry], list[str]]:
             continue
         cells = {k: (v or "").strip() for k, v in row.items() if k is not None}
         try:
-            value = float(cells["值"])
+            value = float(cells[number])
         except ValueError:
-            problems.append(f"{where}值：“{cells['值']}”不是数字")
+            problems.append(f"{where}{number}：“{cells[number]}”不是数字")
             continue
-        if not cells["对象编码"] or not cells["指标"]:
-            problems.append(f"{where}对象编码和指标不能为空")
+        if not cells[subject] or not cells[code]:
+            problems.append(f"{where}{subject}和{code}不能为空")
             continue
-        entries.append(MetricEntry(cells["对象编码"], cells["指标"], value, cells.get("说明") or None, where))
-    return entries, problems
+        parsed.append((where, cells[subject], cells[code], value, cells.get(note_column) or None))
+    return parsed, problems
+
+
+def parse_metric_csv(path: Path) -> tuple[list[MetricEntry], list[str]]:
+    """CSV with header 对象编码,指标,值[,说明]: the rows that parse, and the others' problems."""
+    rows, problems = _scored_rows(path, ("对象编码", "指标", "值"), "说明")
+    return [MetricEntry(subject, metric, value, note, where) for where, subject, metric, value, note in rows], problems
 
 
 def read_metric_csv(path: Path) -> list[MetricEntry]:
@@ -319,36 +328,9 @@ def set_manual_score(*, session: Session, cycle_code: str, subject_id: str, item
 
 
 def parse_manual_csv(path: Path) -> tuple[list[ManualEntry], list[str]]:
-    """CSV with header 对象编码,条目,分数[,理由] (UTF-8 or GBK): the rows that parse, and what is
-    wrong with the others (file and line named). A bad header refuses at once."""
-    text = read_text_file(path)
-    try:
-        reader = csv.DictReader(io.StringIO(text, newline=""))
-        rows = [(reader.line_num, row) for row in reader]
-        header = reader.fieldnames or []
-    except csv.Error as error:
-        raise ValidationFailed(f"{path.name} 不是有效的 CSV：{error}", field="file") from None
-    missing = [c for c in ("对象编码", "条目", "分数") if c not in header]
-    if missing:
-        raise ValidationFailed(f"{path.name} 缺少列 {'、'.join(missing)}（需要：对象编码,条目,分数[,理由]）",
-                               field="file")
-    problems, entries = [], []
-    for line, row in rows:
-        where = f"{path.name} 第{line}行 "
-        if row.get(None):       # type: ignore[call-overload]
-            problems.append(f"{where}多出 {len(row[None])} 个单元格（表头只有 {len(header)} 列）")  # type: ignore[index]
-            continue
-        cells = {k: (v or "").strip() for k, v in row.items() if k is not None}
-        try:
-            points = float(cells["分数"])
-        except ValueError:
-            problems.append(f"{where}分数：“{cells['分数']}”不是数字")
-            continue
-        if not cells["对象编码"] or not cells["条目"]:
-            problems.append(f"{where}对象编码和条目不能为空")
-            continue
-        entries.append(ManualEntry(cells["对象编码"], cells["条目"], points, cells.get("理由") or None, where))
-    return entries, problems
+    """CSV with header 对象编码,条目,分数[,理由]: the rows that parse, and the others' problems."""
+    rows, problems = _scored_rows(path, ("对象编码", "条目", "分数"), "理由")
+    return [ManualEntry(subject, item, points, note, where) for where, subject, item, points, note in rows], problems
 
 
 def import_manual_csv(*, session: Session, cycle_code: str, path: Path, entered_by: str) -> int:
