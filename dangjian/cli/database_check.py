@@ -137,6 +137,8 @@ def translate_database_error(error: BaseException) -> DomainError | None:
         except DomainError as known:
             return known
         return ValidationFailed(f"DANGJIAN_DATABASE_URL 无法使用：{masked(url)}", field="DANGJIAN_DATABASE_URL")
+    if isinstance(error, exc.DatabaseError) and "file is not a database" in str(error):
+        return NotFound(f"DANGJIAN_DATABASE_URL 指向的文件不是数据库：{masked(url)}", field="DANGJIAN_DATABASE_URL")
     if not isinstance(error, (exc.OperationalError, exc.InterfaceError, exc.ProgrammingError)):
         return None
     reason = str(getattr(error, "orig", None) or error).strip()
@@ -150,7 +152,6 @@ def translate_database_error(error: BaseException) -> DomainError | None:
         check_url(url)
     except DomainError as known:
         return known
-    first = reason.splitlines()[0] if reason else type(error).__name__
     if "database" in lowered and "does not exist" in lowered:
         why = "数据库不存在"
     elif "connection refused" in lowered:
@@ -165,6 +166,8 @@ def translate_database_error(error: BaseException) -> DomainError | None:
         why = "无法打开数据库文件"
     elif "database is locked" in lowered:
         why = "数据库被其他进程锁定，请稍后重试"
-    else:
-        why = f"驱动报告：{first}"
+    elif any(w in lowered for w in ("could not connect", "connection", "network", "no route to host")):
+        why = "无法连接数据库服务器"
+    else:       # not a reason we know: our own bug, for the boundary to log with an id
+        return None
     return DatabaseUnreachable(f"无法使用数据库 {masked(url)}：{why}", field="DANGJIAN_DATABASE_URL")

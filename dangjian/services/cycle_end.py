@@ -46,7 +46,7 @@ def close_cycle(*, session: Session, cycle_id: int, as_of: date, actor: str = "s
     cycle = session.get(Cycle, cycle_id, populate_existing=True, with_for_update=True)
     if cycle is None:
         raise NotFound(f"考核周期 #{cycle_id} 不存在")
-    if cycle.state == CycleState.closed:
+    if cycle.state in (CycleState.closed, CycleState.published):
         # Ending an ended cycle again (a retry, a re-run after a crash) changes nothing and
         # reports what the end did.
         return _already_closed(session, cycle)

@@ -34,7 +34,7 @@ from typing import Any
 from sqlalchemy import exists, func, select, update
 from sqlmodel import Session
 
-from dangjian.clock import today
+from dangjian.clock import shanghai_date, today
 from dangjian.db import serialise
 from dangjian.domain import applicability
 from dangjian.domain.applicability import MemberFacts, Subject, UnitFacts
@@ -203,13 +203,26 @@ def plan_cycle(*, session: Session, cycle_id: int, as_of: date | None = None,
 
 def _unplanned_periods(session: Session, cycle: Cycle,
                        dates: dict[str, list[tuple[Period, date]]]) -> dict[str, set[date]]:
-    """Per duty, the starts of its periods that hold no task at all."""
+    """Per duty, the starts of its periods that hold no task at all and that had started when
+    the cycle was first planned: before issue 11 a first plan from a mid-cycle date dropped
+    those. A period that started after the first plan and holds no task was owed by nobody
+    then; like every started period it stays as it is."""
+    from models import AuditEvent
+
+    first_at = session.execute(
+        select(AuditEvent.at).where(AuditEvent.action == "cycle.plan", AuditEvent.entity == "cycle",
+                                    AuditEvent.entity_id == str(cycle.id))
+        .order_by(AuditEvent.seq).limit(1)).scalar()
+    if first_at is None:
+        return {code: set() for code in dates}
+    first_day = shanghai_date(first_at)
     planned: dict[str, set[date]] = defaultdict(set)
     for duty_code, start in session.execute(
         select(Task.duty_code, Task.period_start).where(Task.cycle_id == cycle.id).distinct()
     ):
         planned[duty_code].add(start)
-    return {code: {p.start for p, _ in periods} - planned[code] for code, periods in dates.items()}
+    return {code: {p.start for p, _ in periods if p.start <= first_day} - planned[code]
+            for code, periods in dates.items()}
 
 
 @dataclass(frozen=True, slots=True)

@@ -5,8 +5,6 @@ metric or item lists the ones that exist; a value outside the declared range is 
 """
 from __future__ import annotations
 
-import csv
-import io
 import math
 from collections.abc import Sequence
 from dataclasses import dataclass
@@ -21,7 +19,7 @@ from dangjian.services import audit
 from dangjian.services.cycle_state import require_writable
 from dangjian.services.cycles import get_cycle
 from dangjian.services.rule_sets import get_rule_set, load_stored
-from dangjian.services.text_files import read_text_file
+from dangjian.services.text_files import read_csv_records
 from models import Cycle, ManualScore, Member, MetricValue, Unit, utcnow
 from rules.loader import LoadedRuleSet
 
@@ -201,13 +199,7 @@ def _scored_rows(path: Path, columns: tuple[str, str, str], note_column: str
     that parses as (where, subject, code, number, note), and what is wrong with the others
     (file and line named). A bad header refuses at once."""
     subject, code, number = columns
-    text = read_text_file(path)
-    try:
-        reader = csv.DictReader(io.StringIO(text, newline=""))
-        rows = [(reader.line_num, row) for row in reader]
-        header = reader.fieldnames or []
-    except csv.Error as error:
-        raise ValidationFailed(f"{path.name} 不是有效的 CSV：{error}", field="file") from None
+    header, rows = read_csv_records(path)
     missing = [c for c in columns if c not in header]
     if missing:
         raise ValidationFailed(f"{path.name} 缺少列 {'、'.join(missing)}（需要：{','.join(columns)}[,{note_column}]）",

@@ -108,20 +108,22 @@ def _reported_by(cutoff: datetime) -> Any:
             .where(CompletionTask.task_id == Task.id, Completion.reported_at < cutoff).exists())
 
 
-def _unreported_bucket(as_of: date, cutoff: datetime) -> Any:
-    """The bucket, as of a day, of a task nobody had reported by then (whatever happened since)."""
+def _unreported_bucket(as_of: date, cutoff: datetime, after_end: bool) -> Any:
+    """The bucket, as of a day, of a task nobody had reported by then (whatever happened since).
+    The cycle's close marks every open task missed, due date or not: that counts only as of a
+    day after the cycle's end (`after_end`), never earlier."""
     waived_then = select(Waiver.task_id).where(
         Waiver.granted_at < cutoff, or_(Waiver.ended_at.is_(None), Waiver.ended_at >= cutoff),
         Waiver.expires_on >= as_of)     # in force that day: granted, not ended, not lapsed
-    return case(
+    whens: list[Any] = [
         (Task.id.in_(waived_then), literal("excused")),
         # Not applicable by planning (no waiver behind it): never owed.
         (and_(Task.state == TaskState.not_applicable, Task.id.not_in(select(Waiver.task_id))),
          literal("excused")),
-        (Task.state == TaskState.missed, literal("missed")),
-        (Task.due_on < as_of, literal("missed")),
-        else_=literal("pending"),
-    )
+    ]
+    if after_end:
+        whens.append((Task.state == TaskState.missed, literal("missed")))
+    return case(*whens, (Task.due_on < as_of, literal("missed")), else_=literal("pending"))
 
 
 def _reported_buckets(session: Session, cycle: Cycle, loaded: LoadedRuleSet, by_member: bool,
@@ -172,7 +174,8 @@ def _reported_buckets(session: Session, cycle: Cycle, loaded: LoadedRuleSet, by_
             verdict = judge(Task(due_on=due_on), held_on, shanghai_date(reported_at), duty)
             bucket = "on_time" if verdict == TaskState.done else "late"
         else:
-            bucket = "missed" if state == TaskState.missed or due_on < as_of else "pending"
+            closed_missed = state == TaskState.missed and as_of > cycle.end_on
+            bucket = "missed" if closed_missed or due_on < as_of else "pending"
         out.append((owner, duty_code, bucket, task_id))
     return out
 
@@ -186,7 +189,7 @@ def _duty_metrics(session: Session, cycle: Cycle, loaded: LoadedRuleSet, ids: li
         inputs.metrics[sid].update({f"{d}.{b}": 0.0 for d in codes for b in BUCKETS})
     cutoff = day_end(as_of)
     key = Task.subject_id if by_member else Task.owner_unit_id
-    bucket = _unreported_bucket(as_of, cutoff)
+    bucket = _unreported_bucket(as_of, cutoff, as_of > cycle.end_on)
     unreported = [Task.cycle_id == cycle.id, ~_reported_by(cutoff)]
 
     def count(owner: str, duty: str, name: str, n: float) -> None:

@@ -108,3 +108,19 @@ def test_ranges_and_numbers_print_as_a_reader_writes_them():
     assert shown_range(0.0, 100.0) == "0–100"
     assert shown_range(None, 5) == "5 及以下"
     assert shown_range(0.0, float("inf")) == "0–无穷大"
+
+
+def test_a_csv_cell_over_the_size_limit_is_refused_in_chinese_by_line(workdir, tmp_path):
+    long_cell = tmp_path / "metrics.csv"
+    long_cell.write_text("对象编码,指标,值\n620621-01-01-ZB," + "长" * 200_000 + ",1\n", encoding="utf-8")
+    result = run("metrics", "import", "2026", str(long_cell), cwd=workdir)
+    assert result.returncode == 2, result.stderr
+    assert "metrics.csv 第2行：单元格超过 131072 个字符" in result.stderr and "field" not in result.stderr
+
+
+def test_a_database_url_naming_a_file_that_is_not_a_database_says_so(workdir, tmp_path):
+    not_db = tmp_path / "notes.db"
+    not_db.write_text("这不是数据库\n" * 100, encoding="utf-8")
+    result = run("tasks", "list", "2026", cwd=workdir, env={"DANGJIAN_DATABASE_URL": f"sqlite:///{not_db}"})
+    assert result.returncode == 3, result.stderr
+    assert "指向的文件不是数据库" in result.stderr and "内部错误" not in result.stderr

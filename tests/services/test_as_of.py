@@ -135,3 +135,20 @@ def test_a_later_plan_restores_periods_that_were_never_planned(session):
     session.commit()
     plan_cycle(session=session, cycle_id=cycle.id, as_of=date(2026, 11, 20))
     assert keys(session, cycle) == whole
+
+
+def test_a_later_plan_leaves_started_periods_nobody_owed_at_the_first_plan_unplanned(session):
+    """Periods that started after the cycle's first plan and hold no task (nobody owed the duty
+    then) are not back-filled by a later plan: only the old mid-cycle first plan's cut is repaired."""
+    from dangjian.clock import FixedClock, parse_instant, use_clock
+
+    c = county(session)
+    with use_clock(FixedClock(parse_instant("2025-12-20T10:00:00+08:00"))):
+        cycle = planned_cycle(session, c)        # planned before the cycle began
+    # As if no branch owed 主题党日 in the first half of the year (none held the duty then).
+    session.execute(Task.__table__.delete().where(Task.cycle_id == cycle.id, Task.duty_code == "theme_party_day",
+                                                  Task.period_start <= date(2026, 6, 15)))
+    session.commit()
+    before = keys(session, cycle)
+    plan_cycle(session=session, cycle_id=cycle.id, as_of=date(2026, 11, 20))
+    assert keys(session, cycle) == before

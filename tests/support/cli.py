@@ -17,8 +17,9 @@ def cli_env(cwd: Path) -> dict[str, str]:
             "NO_COLOR": "1", "COLUMNS": "250"}
 
 
-def run(*args: str, cwd: Path, timeout: int = 120) -> subprocess.CompletedProcess[str]:
-    return subprocess.run([sys.executable, "-m", "dangjian", *args], cwd=cwd, env=cli_env(cwd),
+def run(*args: str, cwd: Path, timeout: int = 120,
+        env: dict[str, str] | None = None) -> subprocess.CompletedProcess[str]:
+    return subprocess.run([sys.executable, "-m", "dangjian", *args], cwd=cwd, env={**cli_env(cwd), **(env or {})},
                           capture_output=True, text=True, timeout=timeout, check=False)
 
 

@@ -172,8 +172,9 @@ def rules_check(request: Request, form: FormData = Depends(csrf_form), p: Princi
         cycle = access.cycle_to_configure(db, p, code)
         draft = _draft(text, name)
         try:
+            # no date given: the service uses the stored version's 截至 date
             as_of = (not_future(parse_day(field(form, "as_of"), "截至日期"), today_of(request), "截至日期")
-                     if field(form, "as_of") else min(today_of(request), cycle.end_on))
+                     if field(form, "as_of") else None)
             result["what_if"] = what_if(session=db, cycle_code=cycle.code, draft_path=draft, as_of=as_of)
         except DomainError as error:
             result["what_if_error"] = error
