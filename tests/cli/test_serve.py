@@ -88,7 +88,9 @@ def test_a_command_killed_mid_flow_is_marked_crashed_by_the_next_command(tmp_pat
                               text=True, check=False, timeout=120).stdout.strip()
 
     try:
-        deadline = time.monotonic() + 120
+        # Each look starts a throw-away Prefect API on the shared home (15-30 s on a loaded
+        # 2-core machine): give the slow flow a few looks' time to be seen running.
+        deadline = time.monotonic() + 360
         while "RUNNING" not in seen():
             assert time.monotonic() < deadline, "the slow flow never started running"
             time.sleep(1)
